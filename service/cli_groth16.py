@@ -1,0 +1,51 @@
+"""`zkelig groth16 …`: snarkjs-compatible commands, same argument order as snarkjs.
+
+Exit codes: 0 valid, 1 invalid proof, 2 malformed input (one line on stderr, no trace).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+groth16_app = typer.Typer(no_args_is_help=True, help="Groth16 proofs in snarkjs formats.")
+
+EXIT_INVALID = 1
+EXIT_MALFORMED = 2
+
+
+def _read_json(path: Path, what: str):
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise _Malformed(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _Malformed(f"{what} {path} is not valid JSON: {exc}") from None
+
+
+class _Malformed(Exception):
+    pass
+
+
+@groth16_app.command("verify")
+def verify_cmd(
+    verification_key: Path = typer.Argument(..., help="verification_key.json"),
+    public: Path = typer.Argument(..., help="public.json (public signals)"),
+    proof: Path = typer.Argument(..., help="proof.json"),
+) -> None:
+    """Verify a Groth16 proof: prints OK (exit 0) or INVALID (exit 1)."""
+    from zkcore.errors import ZkError
+    from zkcore.groth16 import Proof, VerifyingKey, public_inputs_from_snarkjs, verify
+
+    try:
+        vk = VerifyingKey.from_snarkjs(_read_json(verification_key, "verification key"))
+        signals = public_inputs_from_snarkjs(_read_json(public, "public signals"))
+        pi = Proof.from_snarkjs(_read_json(proof, "proof"))
+        ok = verify(vk, pi, signals)
+    except (_Malformed, ZkError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_MALFORMED) from None
+    typer.echo("OK" if ok else "INVALID")
+    raise typer.Exit(0 if ok else EXIT_INVALID)

@@ -1,0 +1,34 @@
+"""Shared fixtures: the third-party vectors folder and py_ecc conversions (the slow oracle)."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from service.demo import shared_dir
+
+# Kernels compile on first use; keep hypothesis from calling that a slow example.
+settings.register_profile("zkelig", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+settings.load_profile("zkelig")
+
+SHARED = shared_dir()
+
+
+def pytest_configure(config):
+    if not SHARED.is_dir():
+        raise pytest.UsageError(f"third-party fixtures not found at {SHARED}; set ZKELIG_SHARED")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return SHARED
+
+
+def load_vectors(name: str):
+    return json.loads((SHARED / "vectors" / name).read_text())
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

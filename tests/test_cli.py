@@ -1,0 +1,49 @@
+"""`zkelig groth16 verify`: snarkjs argument order and exit codes 0 / 1 / 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def zkelig(*args):
+    return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def files(shared):
+    folder = shared / "bench" / "eligibility-5654"
+    return folder / "verification_key.json", folder / "public.json", folder / "proof.json"
+
+
+def test_valid_proof_prints_ok(files):
+    out = zkelig("groth16", "verify", *map(str, files))
+    assert (out.returncode, out.stdout.strip()) == (0, "OK")
+
+
+def test_invalid_proof_prints_invalid(files, tmp_path):
+    vk, public, proof = files
+    signals = json.loads(public.read_text())
+    signals[2] = str(int(signals[2]) + 1)
+    changed = tmp_path / "public.json"
+    changed.write_text(json.dumps(signals))
+    out = zkelig("groth16", "verify", str(vk), str(changed), str(proof))
+    assert (out.returncode, out.stdout.strip()) == (1, "INVALID")
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"pi_a": ["1", "2", "1"]}'])
+def test_malformed_proof_file_exits_2_with_one_line(files, tmp_path, content):
+    vk, public, _ = files
+    bad = tmp_path / "proof.json"
+    bad.write_text(content)
+    out = zkelig("groth16", "verify", str(vk), str(public), str(bad))
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_file_exits_2(files, tmp_path):
+    vk, public, _ = files
+    out = zkelig("groth16", "verify", str(vk), str(public), str(tmp_path / "absent.json"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr

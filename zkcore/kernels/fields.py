@@ -1,0 +1,224 @@
+"""Montgomery arithmetic in Fq and Fr on 4×64-bit limb tuples (little-endian limbs).
+
+An element is a `UniTuple(uint64, 4)` holding x·2²⁵⁶ mod m. Tuples rather than arrays keep
+elements in registers: no allocation in a hot loop. Both moduli are below 2²⁵⁴, which lets the
+multiplication skip the top carry word (the "no-carry" CIOS of gnark, valid when the top
+modulus limb is < (2⁶⁴−1)/2 − 1).
+"""
+
+import numpy as np
+from numba import njit
+
+from .limbs import adc, mac, sbb
+
+_U = np.uint64
+ZERO = _U(0)
+ONE = _U(1)
+
+# Fq: the BN254 base field.
+P0, P1, P2, P3 = _U(0x3C208C16D87CFD47), _U(0x97816A916871CA8D), _U(0xB85045B68181585D), _U(0x30644E72E131A029)
+P_INV = _U(0x87D20782E4866389)  # −p⁻¹ mod 2⁶⁴
+# Fr: the BN254 scalar field (the group order r).
+R0, R1, R2, R3 = _U(0x43E1F593F0000001), _U(0x2833E84879B97091), _U(0xB85045B68181585D), _U(0x30644E72E131A029)
+R_INV = _U(0xC2E1F593EFFFFFFF)
+
+_P_INT = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+_R_INT = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
+
+def _limbs(x):
+    return tuple(_U((x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
+
+
+FQ_ONE = _limbs((1 << 256) % _P_INT)  # 1 in Montgomery form
+FQ_R2 = _limbs((1 << 512) % _P_INT)  # for converting into Montgomery form
+FR_ONE = _limbs((1 << 256) % _R_INT)
+FR_R2 = _limbs((1 << 512) % _R_INT)
+FQ_ZERO = (ZERO, ZERO, ZERO, ZERO)
+
+
+@njit(inline="always", cache=True)
+def _mont_mul(a, b, m0, m1, m2, m3, inv):
+    t0 = t1 = t2 = t3 = ZERO
+    for i in range(4):
+        bi = b[i]
+        t0, A = mac(t0, a[0], bi, ZERO)
+        k = t0 * inv
+        _, C = mac(t0, k, m0, ZERO)
+        t1, A = mac(t1, a[1], bi, A)
+        t0, C = mac(t1, k, m1, C)
+        t2, A = mac(t2, a[2], bi, A)
+        t1, C = mac(t2, k, m2, C)
+        t3, A = mac(t3, a[3], bi, A)
+        t2, C = mac(t3, k, m3, C)
+        t3 = C + A
+    return _reduce_once(t0, t1, t2, t3, m0, m1, m2, m3)
+
+
+@njit(inline="always", cache=True)
+def _reduce_once(t0, t1, t2, t3, m0, m1, m2, m3):
+    """t mod m for t < 2m."""
+    d0, b = sbb(t0, m0, ZERO)
+    d1, b = sbb(t1, m1, b)
+    d2, b = sbb(t2, m2, b)
+    d3, b = sbb(t3, m3, b)
+    if b:
+        return (t0, t1, t2, t3)
+    return (d0, d1, d2, d3)
+
+
+@njit(inline="always", cache=True)
+def _add(a, b, m0, m1, m2, m3):
+    s0, c = adc(a[0], b[0], ZERO)
+    s1, c = adc(a[1], b[1], c)
+    s2, c = adc(a[2], b[2], c)
+    s3, c = adc(a[3], b[3], c)
+    return _reduce_once(s0, s1, s2, s3, m0, m1, m2, m3)
+
+
+@njit(inline="always", cache=True)
+def _sub(a, b, m0, m1, m2, m3):
+    d0, br = sbb(a[0], b[0], ZERO)
+    d1, br = sbb(a[1], b[1], br)
+    d2, br = sbb(a[2], b[2], br)
+    d3, br = sbb(a[3], b[3], br)
+    if br:
+        d0, c = adc(d0, m0, ZERO)
+        d1, c = adc(d1, m1, c)
+        d2, c = adc(d2, m2, c)
+        d3, c = adc(d3, m3, c)
+    return (d0, d1, d2, d3)
+
+
+@njit(inline="always", cache=True)
+def is_zero(a):
+    return (a[0] | a[1] | a[2] | a[3]) == ZERO
+
+
+@njit(inline="always", cache=True)
+def limbs_eq(a, b):
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == ZERO
+
+
+# --- Fq -------------------------------------------------------------------------------------
+
+
+@njit(inline="always", cache=True)
+def fq_mul(a, b):
+    return _mont_mul(a, b, P0, P1, P2, P3, P_INV)
+
+
+@njit(inline="always", cache=True)
+def fq_sqr(a):
+    return _mont_mul(a, a, P0, P1, P2, P3, P_INV)
+
+
+@njit(inline="always", cache=True)
+def fq_add(a, b):
+    return _add(a, b, P0, P1, P2, P3)
+
+
+@njit(inline="always", cache=True)
+def fq_sub(a, b):
+    return _sub(a, b, P0, P1, P2, P3)
+
+
+@njit(inline="always", cache=True)
+def fq_dbl(a):
+    return _add(a, a, P0, P1, P2, P3)
+
+
+@njit(inline="always", cache=True)
+def fq_neg(a):
+    return _sub(FQ_ZERO, a, P0, P1, P2, P3)
+
+
+@njit(cache=True)
+def fq_pow(a, e):
+    """a^e for e given as 4 little-endian uint64 limbs (not Montgomery)."""
+    acc = FQ_ONE
+    for i in range(255, -1, -1):
+        acc = fq_sqr(acc)
+        if (e[i >> 6] >> _U(i & 63)) & ONE:
+            acc = fq_mul(acc, a)
+    return acc
+
+
+_P_MINUS_2 = _limbs(_P_INT - 2)
+
+
+@njit(cache=True)
+def fq_inv(a):
+    """a⁻¹ by Fermat (0⁻¹ is 0: callers check for zero where it matters)."""
+    return fq_pow(a, _P_MINUS_2)
+
+
+@njit(cache=True)
+def fq_to_mont(a):
+    return fq_mul(a, FQ_R2)
+
+
+@njit(cache=True)
+def fq_from_mont(a):
+    return fq_mul(a, (ONE, ZERO, ZERO, ZERO))
+
+
+# --- Fr -------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def fr_mul(a, b):
+    return _mont_mul(a, b, R0, R1, R2, R3, R_INV)
+
+
+@njit(cache=True)
+def fr_add(a, b):
+    return _add(a, b, R0, R1, R2, R3)
+
+
+@njit(cache=True)
+def fr_sub(a, b):
+    return _sub(a, b, R0, R1, R2, R3)
+
+
+@njit(cache=True)
+def fr_neg(a):
+    return _sub(FQ_ZERO, a, R0, R1, R2, R3)
+
+
+@njit(cache=True)
+def fr_pow(a, e):
+    acc = FR_ONE
+    for i in range(255, -1, -1):
+        acc = fr_mul(acc, acc)
+        if (e[i >> 6] >> _U(i & 63)) & ONE:
+            acc = fr_mul(acc, a)
+    return acc
+
+
+_R_MINUS_2 = _limbs(_R_INT - 2)
+
+
+@njit(cache=True)
+def fr_inv(a):
+    return fr_pow(a, _R_MINUS_2)
+
+
+@njit(cache=True)
+def fr_to_mont(a):
+    return fr_mul(a, FR_R2)
+
+
+@njit(cache=True)
+def fr_from_mont(a):
+    return fr_mul(a, (ONE, ZERO, ZERO, ZERO))
+
+
+_P_PLUS_1_DIV_4 = _limbs((_P_INT + 1) // 4)
+
+
+@njit(cache=True)
+def fq_sqrt(a):
+    """(root, ok): p ≡ 3 (mod 4), so a^((p+1)/4) is a root whenever one exists."""
+    s = fq_pow(a, _P_PLUS_1_DIV_4)
+    return s, limbs_eq(fq_sqr(s), a)
