@@ -75,10 +75,7 @@ def _pairs_arrays(pairs: Iterable[tuple[G1, G2 | PreparedG2]]):
 
 
 def pairing(p: G1, q: G2) -> Gt:
-    g1, lines = _pairs_arrays([(p, q)])
-    if g1 is None:
-        return Gt.one()
-    return Gt._from_array(kp.pairing_array(g1, lines))
+    return Gt._from_array(kp.final_exponentiation_array(miller_loop([(p, q)])))
 
 
 _FQ12_ONE_ARRAY = None
@@ -94,19 +91,13 @@ def _one_array() -> np.ndarray:
 def pairing_check(pairs: Iterable[tuple[G1, G2 | PreparedG2]], miller_factor: np.ndarray | None = None) -> bool:
     """Whether Π e(P_i, Q_i) = 1. `miller_factor`, a cached Miller-loop value such as e(α, β)'s
     before final exponentiation, is multiplied in for free."""
-    g1, lines = _pairs_arrays(pairs)
-    extra = _one_array() if miller_factor is None else miller_factor
-    if g1 is None:
-        if miller_factor is None:
-            return True
-        g1 = np.zeros((0, 2, 4), dtype=np.uint64)
-        lines = np.zeros((0, kp.N_LINES, 3, 2, 4), dtype=np.uint64)
-    return bool(kp.pairing_product_is_one(g1, lines, extra))
+    return bool(kp.final_exponentiation_is_one(miller_loop(pairs, miller_factor)))
 
 
-def miller_loop(pairs: Iterable[tuple[G1, G2 | PreparedG2]]) -> np.ndarray:
-    """The un-exponentiated Miller-loop product, to pass later as `miller_factor`."""
+def miller_loop(pairs: Iterable[tuple[G1, G2 | PreparedG2]], factor: np.ndarray | None = None) -> np.ndarray:
+    """factor · Π f_{Q_i}(P_i), un-exponentiated: what `pairing_check` takes as `miller_factor`."""
     g1, lines = _pairs_arrays(pairs)
+    factor = _one_array() if factor is None else factor
     if g1 is None:
-        return _one_array()
-    return kp.miller_loop_array(g1, lines)
+        return factor
+    return kp.miller_loop_array(g1, lines, factor)

@@ -180,7 +180,7 @@ def msm_window_bits(n):
     if n < 32:
         return 3
     c = 3
-    while (1 << (c + 1)) * 3 < n * 2 and c < 16:
+    while (1 << (c + 1)) * 4 < n and c < 16:
         c += 1
     return c
 
@@ -347,3 +347,13 @@ def fixed_base_msm(tables, scalars):
                 continue
             acc = jac_add_affine(acc, qx, qy)
     return acc
+
+
+@njit(cache=True)
+def fixed_base_msm_affine(tables, scalars):
+    """fixed_base_msm normalised to an affine (2, 4) array, (0, 0) for infinity."""
+    x, y = jac_to_affine(fixed_base_msm(tables, scalars))
+    out = np.empty((2, 4), dtype=np.uint64)
+    store_fe(out, (0,), x)
+    store_fe(out, (1,), y)
+    return out
