@@ -32,3 +32,20 @@ def load_vectors(name: str):
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """The project's npm peers (snarkjs, circomlibjs), installed by `make test` from package-lock.json.
+
+    Missing under CI is a failure, not a skip: these tests must run there.
+    """
+    if not (NODE_MODULES / "circomlibjs").is_dir() or not (NODE_MODULES / "snarkjs").is_dir():
+        message = f"npm peers missing in {NODE_MODULES}; `make test` installs them"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return NODE_MODULES

@@ -1,0 +1,116 @@
+"""The Poseidon permutation over Fr (Montgomery limbs), for any width t.
+
+round_constants: (R_F + R_P, t, 4) and mds: (t, t, 4), both in Montgomery form. The state lives
+in a small local array so one compiled kernel serves every width; per round: add constants,
+S-box x⁵ (all cells in full rounds, cell 0 in partial rounds), multiply by the MDS matrix.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .fields import FR_ONE, fr_add, fr_from_mont, fr_mul, fr_to_mont
+
+
+@njit(cache=True)
+def _load(a, i):
+    return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
+
+
+@njit(cache=True)
+def _sbox(x):
+    x2 = fr_mul(x, x)
+    return fr_mul(fr_mul(x2, x2), x)
+
+
+@njit(cache=True)
+def permute(state, round_constants, mds, full_rounds, partial_rounds):
+    """Permute `state` ((t, 4), Montgomery) in place."""
+    t = state.shape[0]
+    half = full_rounds // 2
+    scratch = np.empty_like(state)
+    for r in range(full_rounds + partial_rounds):
+        full = r < half or r >= half + partial_rounds
+        for i in range(t):
+            x = fr_add(_load(state, i), _load(round_constants[r], i))
+            if full or i == 0:
+                x = _sbox(x)
+            state[i, 0], state[i, 1], state[i, 2], state[i, 3] = x
+        for i in range(t):
+            acc = fr_mul(_load(mds[i], 0), _load(state, 0))
+            for j in range(1, t):
+                acc = fr_add(acc, fr_mul(_load(mds[i], j), _load(state, j)))
+            scratch[i, 0], scratch[i, 1], scratch[i, 2], scratch[i, 3] = acc
+        state[:, :] = scratch
+
+
+@njit(cache=True)
+def _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out):
+    t = inputs.shape[1] + 1
+    state = np.empty((t, 4), dtype=np.uint64)
+    state[0, 0], state[0, 1], state[0, 2], state[0, 3] = fr_to_mont(_load(init, row))
+    for i in range(1, t):
+        state[i, 0], state[i, 1], state[i, 2], state[i, 3] = fr_to_mont(_load(inputs[row], i - 1))
+    permute(state, round_constants, mds, full_rounds, partial_rounds)
+    for k in range(n_out):
+        out[row, k, 0], out[row, k, 1], out[row, k, 2], out[row, k, 3] = fr_from_mont(_load(state, k))
+
+
+@njit(parallel=True, cache=True)
+def hash_many(inputs, init, round_constants, mds, full_rounds, partial_rounds, n_out):
+    """For each row of inputs ((n, t−1, 4), standard limbs, < r) and init ((n, 4)): the first
+    n_out state words after the permutation, (n, n_out, 4), standard limbs. Rows in parallel."""
+    n = inputs.shape[0]
+    out = np.empty((n, n_out, 4), dtype=np.uint64)
+    for row in prange(n):
+        _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out)
+    return out
+
+
+@njit(cache=True)
+def hash_many_serial(inputs, init, round_constants, mds, full_rounds, partial_rounds, n_out):
+    """hash_many on one core (small batches, where starting threads costs more than it saves)."""
+    n = inputs.shape[0]
+    out = np.empty((n, n_out, 4), dtype=np.uint64)
+    for row in range(n):
+        _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out)
+    return out
+
+
+# --- width 3 (two inputs): the Merkle-tree case, with the state in registers -----------------
+
+
+@njit(cache=True)
+def _permute3(s0, s1, s2, round_constants, mds, full_rounds, partial_rounds):
+    m00, m01, m02 = _load(mds[0], 0), _load(mds[0], 1), _load(mds[0], 2)
+    m10, m11, m12 = _load(mds[1], 0), _load(mds[1], 1), _load(mds[1], 2)
+    m20, m21, m22 = _load(mds[2], 0), _load(mds[2], 1), _load(mds[2], 2)
+    half = full_rounds // 2
+    for r in range(full_rounds + partial_rounds):
+        rc = round_constants[r]
+        s0 = _sbox(fr_add(s0, _load(rc, 0)))
+        s1 = fr_add(s1, _load(rc, 1))
+        s2 = fr_add(s2, _load(rc, 2))
+        if r < half or r >= half + partial_rounds:
+            s1 = _sbox(s1)
+            s2 = _sbox(s2)
+        n0 = fr_add(fr_add(fr_mul(m00, s0), fr_mul(m01, s1)), fr_mul(m02, s2))
+        n1 = fr_add(fr_add(fr_mul(m10, s0), fr_mul(m11, s1)), fr_mul(m12, s2))
+        n2 = fr_add(fr_add(fr_mul(m20, s0), fr_mul(m21, s1)), fr_mul(m22, s2))
+        s0, s1, s2 = n0, n1, n2
+    return s0
+
+
+@njit(parallel=True, cache=True)
+def hash_pairs3(inputs, round_constants, mds, full_rounds, partial_rounds, parallel):
+    """Poseidon(a, b) for rows (a, b) of inputs ((n, 2, 4), standard limbs): (n, 4)."""
+    n = inputs.shape[0]
+    out = np.empty((n, 4), dtype=np.uint64)
+    zero = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))
+    chunks = 64 if parallel else 1
+    for c in prange(chunks):
+        for row in range(c * n // chunks, (c + 1) * n // chunks):
+            a = fr_to_mont(_load(inputs[row], 0))
+            b = fr_to_mont(_load(inputs[row], 1))
+            h = fr_from_mont(_permute3(zero, a, b, round_constants, mds, full_rounds, partial_rounds))
+            out[row, 0], out[row, 1], out[row, 2], out[row, 3] = h
+    return out

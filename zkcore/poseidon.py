@@ -1,0 +1,82 @@
+"""circomlib's Poseidon hash over the BN254 scalar field, identical to circomlibjs.
+
+`poseidon(inputs)` hashes 1..16 field elements (state width t = len + 1, first word 0, output
+word 0). `poseidon_ex(inputs, init_state, n_out)` is circomlibjs's extended call. `hash_pairs`
+hashes many two-input pairs at once on both cores, for building Merkle trees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from . import field
+from .errors import InvalidEncoding
+from .kernels import poseidon as kpos
+from .params import R
+from .poseidon_params import MAX_WIDTH, poseidon_params
+
+MAX_INPUTS = MAX_WIDTH - 1
+_SERIAL_BELOW = 64
+
+
+@lru_cache(maxsize=None)
+def _kernel_params(t: int):
+    p = poseidon_params(t)
+    rc = field.to_montgomery(field.ints_to_array(c for row in p.round_constants for c in row), R).reshape(-1, t, 4)
+    mds = field.to_montgomery(field.ints_to_array(c for row in p.mds for c in row), R).reshape(t, t, 4)
+    return rc, mds, p.full_rounds, p.partial_rounds
+
+
+def _check_inputs(inputs: Sequence[int]) -> list[int]:
+    if not 1 <= len(inputs) <= MAX_INPUTS:
+        raise InvalidEncoding(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
+    return [field.check_scalar(x, "Poseidon input") for x in inputs]
+
+
+def _run(rows: np.ndarray, init: np.ndarray, n_out: int) -> np.ndarray:
+    t = rows.shape[1] + 1
+    rc, mds, full, partial = _kernel_params(t)
+    kernel = kpos.hash_many_serial if rows.shape[0] < _SERIAL_BELOW else kpos.hash_many
+    return kernel(rows, init, rc, mds, full, partial, n_out)
+
+
+def poseidon_ex(inputs: Sequence[int], init_state: int = 0, n_out: int = 1) -> list[int]:
+    """The first n_out words of the permuted state [init_state, *inputs]."""
+    inputs = _check_inputs(inputs)
+    field.check_scalar(init_state, "Poseidon initial state")
+    if not 1 <= n_out <= len(inputs) + 1:
+        raise InvalidEncoding(f"n_out must be in 1..{len(inputs) + 1}")
+    out = _run(field.ints_to_array(inputs).reshape(1, -1, 4), field.ints_to_array([init_state]), n_out)
+    return field.array_to_ints(out.reshape(-1, 4))
+
+
+def poseidon(inputs: Sequence[int]) -> int:
+    """Poseidon(inputs) as circomlib's Poseidon(n) template and circomlibjs compute it."""
+    return poseidon_ex(inputs)[0]
+
+
+def hash_rows(rows: np.ndarray) -> np.ndarray:
+    """Poseidon of every row of an (n, k, 4) array of standard limbs (values < r): (n, 4)."""
+    if rows.ndim != 3 or rows.shape[2] != 4 or not 1 <= rows.shape[1] <= MAX_INPUTS:
+        raise ValueError("rows must be (n, k, 4) with 1 <= k <= 16")
+    if rows.shape[0] == 0:
+        return np.zeros((0, 4), dtype=np.uint64)
+    rows = np.ascontiguousarray(rows, dtype=np.uint64)
+    if rows.shape[1] == 2:
+        rc, mds, full, partial = _kernel_params(3)
+        return kpos.hash_pairs3(rows, rc, mds, full, partial, rows.shape[0] >= _SERIAL_BELOW)
+    init = np.zeros((rows.shape[0], 4), dtype=np.uint64)
+    return _run(rows, init, 1)[:, 0, :]
+
+
+def hash_pairs(left: Sequence[int], right: Sequence[int]) -> list[int]:
+    """[Poseidon(l, r) for l, r in zip(left, right)], computed in parallel."""
+    if len(left) != len(right):
+        raise ValueError("hash_pairs needs equally many left and right values")
+    for x in (*left, *right):
+        field.check_scalar(x, "Poseidon input")
+    rows = np.stack([field.ints_to_array(left), field.ints_to_array(right)], axis=1)
+    return field.array_to_ints(hash_rows(rows))
