@@ -25,6 +25,7 @@ test: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_curve.py
 	$(PY) benchmarks/bench_verify.py
+	$(PY) benchmarks/bench_poseidon.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

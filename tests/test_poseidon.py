@@ -72,3 +72,13 @@ def test_invalid_inputs_are_refused():
         poseidon_ex([1, 2], n_out=4)
     with pytest.raises(ValueError):
         poseidon_params(18)
+
+
+@pytest.mark.parametrize("t", [2, 3, 4, 9, 17])
+def test_sparse_form_equals_the_plain_permutation(t):
+    from zkcore.poseidon_params import sparse_permutation, sparse_poseidon
+
+    rng = __import__("random").Random(t)
+    for _ in range(3):
+        state = [rng.randrange(R) for _ in range(t)]
+        assert sparse_permutation(state, sparse_poseidon(t)) == reference_permutation(state, poseidon_params(t))

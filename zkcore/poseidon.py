@@ -16,17 +16,35 @@ from . import field
 from .errors import InvalidEncoding
 from .kernels import poseidon as kpos
 from .params import R
-from .poseidon_params import MAX_WIDTH, poseidon_params
+from .poseidon_params import MAX_WIDTH, poseidon_params, sparse_poseidon
 
 MAX_INPUTS = MAX_WIDTH - 1
 _SERIAL_BELOW = 64
 
 
+def _mont_array(values, shape) -> np.ndarray:
+    return field.to_montgomery(field.ints_to_array(values), R).reshape(shape)
+
+
+@lru_cache(maxsize=None)
+def _sparse_kernel_params(t: int):
+    sp = sparse_poseidon(t)
+    flat = lambda rows: [x for row in rows for x in row]  # noqa: E731
+    return (
+        _mont_array(flat(sp.full_constants), (-1, t, 4)),
+        _mont_array(sp.partial_constants, (-1, 4)),
+        _mont_array(flat(sp.sparse_first_row), (-1, t, 4)),
+        _mont_array(flat(sp.sparse_column), (-1, t - 1, 4)),
+        _mont_array(flat(sp.after_partial), (t - 1, t - 1, 4)),
+        _mont_array(flat(sp.mds), (t, t, 4)),
+    )
+
+
 @lru_cache(maxsize=None)
 def _kernel_params(t: int):
     p = poseidon_params(t)
-    rc = field.to_montgomery(field.ints_to_array(c for row in p.round_constants for c in row), R).reshape(-1, t, 4)
-    mds = field.to_montgomery(field.ints_to_array(c for row in p.mds for c in row), R).reshape(t, t, 4)
+    rc = _mont_array([c for row in p.round_constants for c in row], (-1, t, 4))
+    mds = _mont_array([c for row in p.mds for c in row], (t, t, 4))
     return rc, mds, p.full_rounds, p.partial_rounds
 
 
@@ -66,8 +84,7 @@ def hash_rows(rows: np.ndarray) -> np.ndarray:
         return np.zeros((0, 4), dtype=np.uint64)
     rows = np.ascontiguousarray(rows, dtype=np.uint64)
     if rows.shape[1] == 2:
-        rc, mds, full, partial = _kernel_params(3)
-        return kpos.hash_pairs3(rows, rc, mds, full, partial, rows.shape[0] >= _SERIAL_BELOW)
+        return kpos.hash_pairs3(rows, *_sparse_kernel_params(3), rows.shape[0] >= _SERIAL_BELOW)
     init = np.zeros((rows.shape[0], 4), dtype=np.uint64)
     return _run(rows, init, 1)[:, 0, :]
 

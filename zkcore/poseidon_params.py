@@ -96,3 +96,111 @@ def poseidon_params(t: int) -> PoseidonParams:
         constants.append(c)
     rows = tuple(tuple(constants[i : i + t]) for i in range(0, len(constants), t))
     return PoseidonParams(t, FULL_ROUNDS, partial, rows, _cauchy_mds(grain, t))
+
+
+# --- the optimised form: cheap partial rounds ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SparsePoseidon:
+    """The same permutation with partial rounds rewritten (Poseidon paper, appendix B):
+
+    - partial-round constants act on s₀ only, the rest pushed forward through the linear layer;
+    - each partial round's matrix is m = [[m₀₀, vᵀ], [ŵ, I]] (2t − 1 products instead of t²),
+      the dense remainder [[1, 0], [0, M̂]] carried into the next round and applied once after
+      the last partial round (`after_partial`).
+
+    Rounds in order: full_rounds/2 full rounds (constants `full_constants[:half]`, matrix mds),
+    partial rounds (`partial_constants[r]` on s₀, then sparse row r), `after_partial`, then the
+    remaining full rounds.
+    """
+
+    t: int
+    full_rounds: int
+    partial_rounds: int
+    mds: tuple[tuple[int, ...], ...]
+    full_constants: tuple[tuple[int, ...], ...]  # full_rounds rows of t
+    partial_constants: tuple[int, ...]  # one per partial round
+    sparse_first_row: tuple[tuple[int, ...], ...]  # per partial round: (m00, v_1..v_{t-1})
+    sparse_column: tuple[tuple[int, ...], ...]  # per partial round: ŵ_1..ŵ_{t-1}
+    after_partial: tuple[tuple[int, ...], ...]  # dense (t − 1) × (t − 1) applied to s₁..s_{t−1}
+
+
+def _mat_mul(a, b):
+    return [[sum(x * y for x, y in zip(row, col)) % R for col in zip(*b)] for row in a]
+
+
+def _mat_vec(a, v):
+    return [sum(x * y for x, y in zip(row, v)) % R for row in a]
+
+
+def _mat_inv(a):
+    """Inverse mod r by Gauss–Jordan elimination."""
+    n = len(a)
+    aug = [list(row) + [int(i == j) for j in range(n)] for i, row in enumerate(a)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if aug[r][col] % R)
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        inv = pow(aug[col][col], -1, R)
+        aug[col] = [x * inv % R for x in aug[col]]
+        for r in range(n):
+            if r != col and aug[r][col]:
+                f = aug[r][col]
+                aug[r] = [(x - f * y) % R for x, y in zip(aug[r], aug[col])]
+    return [row[n:] for row in aug]
+
+
+@lru_cache(maxsize=None)
+def sparse_poseidon(t: int) -> SparsePoseidon:
+    p = poseidon_params(t)
+    half = p.full_rounds // 2
+    mds = [list(row) for row in p.mds]
+    constants = [list(row) for row in p.round_constants]
+    # 1. Push each partial round's constants on s₁.. forward: M·(0, c') joins the next round.
+    for r in range(half, half + p.partial_rounds):
+        carried = _mat_vec(mds, [0] + constants[r][1:])
+        constants[r] = [constants[r][0]] + [0] * (t - 1)
+        constants[r + 1] = [(a + b) % R for a, b in zip(constants[r + 1], carried)]
+    # 2. Factor each partial round's matrix A = [[1, 0], [0, M̂]]·[[a₀₀, vᵀ], [M̂⁻¹w, I]].
+    first_rows, columns = [], []
+    dense = [[int(i == j) for j in range(t - 1)] for i in range(t - 1)]  # carried [[1,0],[0,D]]
+    for _ in range(p.partial_rounds):
+        carried_full = [[1] + [0] * (t - 1)] + [[0] + row for row in dense]
+        a = _mat_mul(mds, carried_full)
+        m_hat = [row[1:] for row in a[1:]]
+        w = [row[0] for row in a[1:]]
+        first_rows.append(tuple(a[0]))
+        columns.append(tuple(_mat_vec(_mat_inv(m_hat), w)))
+        dense = m_hat
+    return SparsePoseidon(
+        t=t,
+        full_rounds=p.full_rounds,
+        partial_rounds=p.partial_rounds,
+        mds=p.mds,
+        full_constants=tuple(tuple(row) for row in constants[:half] + constants[half + p.partial_rounds :]),
+        partial_constants=tuple(constants[r][0] for r in range(half, half + p.partial_rounds)),
+        sparse_first_row=tuple(first_rows),
+        sparse_column=tuple(columns),
+        after_partial=tuple(tuple(row) for row in dense),
+    )
+
+
+def sparse_permutation(state: list[int], sp: SparsePoseidon) -> list[int]:
+    """The permutation through the sparse form, in Python ints: the twin of the numba kernel."""
+    half = sp.full_rounds // 2
+
+    def full_round(s, c):
+        s = [pow((a + k) % R, 5, R) for a, k in zip(s, c)]
+        return _mat_vec(sp.mds, s)
+
+    for r in range(half):
+        state = full_round(state, sp.full_constants[r])
+    for r in range(sp.partial_rounds):
+        s0 = pow((state[0] + sp.partial_constants[r]) % R, 5, R)
+        row, col = sp.sparse_first_row[r], sp.sparse_column[r]
+        new0 = (row[0] * s0 + sum(v * s for v, s in zip(row[1:], state[1:]))) % R
+        state = [new0] + [(s + w * s0) % R for s, w in zip(state[1:], col)]
+    state = [state[0]] + _mat_vec(sp.after_partial, state[1:])
+    for r in range(half, sp.full_rounds):
+        state = full_round(state, sp.full_constants[r])
+    return state

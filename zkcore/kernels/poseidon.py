@@ -76,32 +76,43 @@ def hash_many_serial(inputs, init, round_constants, mds, full_rounds, partial_ro
     return out
 
 
-# --- width 3 (two inputs): the Merkle-tree case, with the state in registers -----------------
+# --- width 3 (two inputs): the Merkle-tree case, sparse form, state in registers --------------
 
 
 @njit(cache=True)
-def _permute3(s0, s1, s2, round_constants, mds, full_rounds, partial_rounds):
-    m00, m01, m02 = _load(mds[0], 0), _load(mds[0], 1), _load(mds[0], 2)
-    m10, m11, m12 = _load(mds[1], 0), _load(mds[1], 1), _load(mds[1], 2)
-    m20, m21, m22 = _load(mds[2], 0), _load(mds[2], 1), _load(mds[2], 2)
-    half = full_rounds // 2
-    for r in range(full_rounds + partial_rounds):
-        rc = round_constants[r]
-        s0 = _sbox(fr_add(s0, _load(rc, 0)))
-        s1 = fr_add(s1, _load(rc, 1))
-        s2 = fr_add(s2, _load(rc, 2))
-        if r < half or r >= half + partial_rounds:
-            s1 = _sbox(s1)
-            s2 = _sbox(s2)
-        n0 = fr_add(fr_add(fr_mul(m00, s0), fr_mul(m01, s1)), fr_mul(m02, s2))
-        n1 = fr_add(fr_add(fr_mul(m10, s0), fr_mul(m11, s1)), fr_mul(m12, s2))
-        n2 = fr_add(fr_add(fr_mul(m20, s0), fr_mul(m21, s1)), fr_mul(m22, s2))
-        s0, s1, s2 = n0, n1, n2
+def _full_round3(s0, s1, s2, c, m):
+    s0 = _sbox(fr_add(s0, _load(c, 0)))
+    s1 = _sbox(fr_add(s1, _load(c, 1)))
+    s2 = _sbox(fr_add(s2, _load(c, 2)))
+    n0 = fr_add(fr_add(fr_mul(_load(m[0], 0), s0), fr_mul(_load(m[0], 1), s1)), fr_mul(_load(m[0], 2), s2))
+    n1 = fr_add(fr_add(fr_mul(_load(m[1], 0), s0), fr_mul(_load(m[1], 1), s1)), fr_mul(_load(m[1], 2), s2))
+    n2 = fr_add(fr_add(fr_mul(_load(m[2], 0), s0), fr_mul(_load(m[2], 1), s1)), fr_mul(_load(m[2], 2), s2))
+    return n0, n1, n2
+
+
+@njit(cache=True)
+def _permute3(s0, s1, s2, full_c, partial_c, rows, cols, after, mds):
+    """The width-3 permutation in the sparse form of zkcore.poseidon_params.SparsePoseidon."""
+    half = full_c.shape[0] // 2
+    for r in range(half):
+        s0, s1, s2 = _full_round3(s0, s1, s2, full_c[r], mds)
+    for r in range(partial_c.shape[0]):
+        s0 = _sbox(fr_add(s0, _load(partial_c, r)))
+        row, col = rows[r], cols[r]
+        n0 = fr_add(fr_add(fr_mul(_load(row, 0), s0), fr_mul(_load(row, 1), s1)), fr_mul(_load(row, 2), s2))
+        s1 = fr_add(s1, fr_mul(_load(col, 0), s0))
+        s2 = fr_add(s2, fr_mul(_load(col, 1), s0))
+        s0 = n0
+    a1 = fr_add(fr_mul(_load(after[0], 0), s1), fr_mul(_load(after[0], 1), s2))
+    a2 = fr_add(fr_mul(_load(after[1], 0), s1), fr_mul(_load(after[1], 1), s2))
+    s1, s2 = a1, a2
+    for r in range(half, full_c.shape[0]):
+        s0, s1, s2 = _full_round3(s0, s1, s2, full_c[r], mds)
     return s0
 
 
 @njit(parallel=True, cache=True)
-def hash_pairs3(inputs, round_constants, mds, full_rounds, partial_rounds, parallel):
+def hash_pairs3(inputs, full_c, partial_c, rows, cols, after, mds, parallel):
     """Poseidon(a, b) for rows (a, b) of inputs ((n, 2, 4), standard limbs): (n, 4)."""
     n = inputs.shape[0]
     out = np.empty((n, 4), dtype=np.uint64)
@@ -111,6 +122,6 @@ def hash_pairs3(inputs, round_constants, mds, full_rounds, partial_rounds, paral
         for row in range(c * n // chunks, (c + 1) * n // chunks):
             a = fr_to_mont(_load(inputs[row], 0))
             b = fr_to_mont(_load(inputs[row], 1))
-            h = fr_from_mont(_permute3(zero, a, b, round_constants, mds, full_rounds, partial_rounds))
+            h = fr_from_mont(_permute3(zero, a, b, full_c, partial_c, rows, cols, after, mds))
             out[row, 0], out[row, 1], out[row, 2], out[row, 3] = h
     return out
