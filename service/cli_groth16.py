@@ -49,3 +49,28 @@ def verify_cmd(
         raise typer.Exit(EXIT_MALFORMED) from None
     typer.echo("OK" if ok else "INVALID")
     raise typer.Exit(0 if ok else EXIT_INVALID)
+
+
+@groth16_app.command("prove")
+def prove_cmd(
+    zkey: Path = typer.Argument(..., help="circuit.zkey (snarkjs Groth16 proving key)"),
+    witness: Path = typer.Argument(..., help="witness.wtns"),
+    proof: Path = typer.Argument(..., help="proof.json to write"),
+    public: Path = typer.Argument(..., help="public.json to write"),
+) -> None:
+    """Prove from a proving key and a witness; writes proof.json and public.json (snarkjs formats)."""
+    from zkcore.errors import ZkError
+    from zkcore.groth16 import prove, public_inputs_to_snarkjs, public_signals, read_wtns, read_zkey
+
+    try:
+        pk = read_zkey(zkey)
+        values = read_wtns(witness)
+        pi = prove(pk, values)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {exc.filename}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_MALFORMED) from None
+    except ZkError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_MALFORMED) from None
+    proof.write_text(json.dumps(pi.to_snarkjs(), indent=1))
+    public.write_text(json.dumps(public_inputs_to_snarkjs(public_signals(pk, values)), indent=1))

@@ -47,3 +47,10 @@ def test_missing_file_exits_2(files, tmp_path):
     vk, public, _ = files
     out = zkelig("groth16", "verify", str(vk), str(public), str(tmp_path / "absent.json"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_demo_runs_the_story_and_every_check_passes():
+    out = zkelig("demo")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "NO" not in out.stdout
+    assert out.stdout.count("yes") >= 8

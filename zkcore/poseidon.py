@@ -57,8 +57,7 @@ def _check_inputs(inputs: Sequence[int]) -> list[int]:
 def _run(rows: np.ndarray, init: np.ndarray, n_out: int) -> np.ndarray:
     t = rows.shape[1] + 1
     rc, mds, full, partial = _kernel_params(t)
-    kernel = kpos.hash_many_serial if rows.shape[0] < _SERIAL_BELOW else kpos.hash_many
-    return kernel(rows, init, rc, mds, full, partial, n_out)
+    return kpos.hash_many(rows, init, rc, mds, full, partial, n_out, rows.shape[0] >= _SERIAL_BELOW)
 
 
 def poseidon_ex(inputs: Sequence[int], init_state: int = 0, n_out: int = 1) -> list[int]:

@@ -7,7 +7,7 @@ both fields; the branch is loop-invariant and costs nothing measurable.
 import numpy as np
 from numba import njit, prange
 
-from .fields import FQ_ONE, FQ_R2, FR_ONE, FR_R2, P0, P1, P2, P3, P_INV, R0, R1, R2, R3, R_INV, _mont_mul
+from .fields import FQ_ONE, FQ_R2, FR_ONE, FR_R2, P0, P1, P2, P3, P_INV, R0, R1, R2, R3, R_INV, _mont_mul, _pow
 
 
 @njit(cache=True)
@@ -18,12 +18,13 @@ def _modulus(field):
 
 
 @njit(cache=True)
-def _row(a, i):
+def load_row(a, i):
+    """Row i of an (n, 4) limb array as a tuple."""
     return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
 
 
 @njit(cache=True)
-def _put(out, i, v):
+def store_row(out, i, v):
     out[i, 0], out[i, 1], out[i, 2], out[i, 3] = v
 
 
@@ -32,7 +33,7 @@ def batch_mul(a, b, field):
     m0, m1, m2, m3, inv = _modulus(field)
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
-        _put(out, i, _mont_mul(_row(a, i), _row(b, i), m0, m1, m2, m3, inv))
+        store_row(out, i, _mont_mul(load_row(a, i), load_row(b, i), m0, m1, m2, m3, inv))
     return out
 
 
@@ -43,7 +44,7 @@ def batch_to_mont(a, field):
     r2 = FQ_R2 if field == 0 else FR_R2
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
-        _put(out, i, _mont_mul(_row(a, i), r2, m0, m1, m2, m3, inv))
+        store_row(out, i, _mont_mul(load_row(a, i), r2, m0, m1, m2, m3, inv))
     return out
 
 
@@ -53,19 +54,8 @@ def batch_from_mont(a, field):
     one = (np.uint64(1), np.uint64(0), np.uint64(0), np.uint64(0))
     out = np.empty_like(a)
     for i in prange(a.shape[0]):
-        _put(out, i, _mont_mul(_row(a, i), one, m0, m1, m2, m3, inv))
+        store_row(out, i, _mont_mul(load_row(a, i), one, m0, m1, m2, m3, inv))
     return out
-
-
-@njit(cache=True)
-def _pow(a, e, field):
-    m0, m1, m2, m3, inv = _modulus(field)
-    acc = FQ_ONE if field == 0 else FR_ONE
-    for i in range(255, -1, -1):
-        acc = _mont_mul(acc, acc, m0, m1, m2, m3, inv)
-        if (e[i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
-            acc = _mont_mul(acc, a, m0, m1, m2, m3, inv)
-    return acc
 
 
 @njit(cache=True)
@@ -81,15 +71,15 @@ def batch_inv(a, exponent, field):
     prefix = np.empty_like(a)
     acc = one
     for i in range(n):
-        _put(prefix, i, acc)
-        x = _row(a, i)
+        store_row(prefix, i, acc)
+        x = load_row(a, i)
         if (x[0] | x[1] | x[2] | x[3]) != 0:
             acc = _mont_mul(acc, x, m0, m1, m2, m3, inv)
-    acc = _pow(acc, exponent, field)
+    acc = _pow(acc, exponent, one, m0, m1, m2, m3, inv)
     out = np.zeros_like(a)
     for i in range(n - 1, -1, -1):
-        x = _row(a, i)
+        x = load_row(a, i)
         if (x[0] | x[1] | x[2] | x[3]) != 0:
-            _put(out, i, _mont_mul(acc, _row(prefix, i), m0, m1, m2, m3, inv))
+            store_row(out, i, _mont_mul(acc, load_row(prefix, i), m0, m1, m2, m3, inv))
             acc = _mont_mul(acc, x, m0, m1, m2, m3, inv)
     return out

@@ -134,14 +134,19 @@ def fq_neg(a):
 
 
 @njit(cache=True)
-def fq_pow(a, e):
-    """a^e for e given as 4 little-endian uint64 limbs (not Montgomery)."""
-    acc = FQ_ONE
+def _pow(a, e, one, m0, m1, m2, m3, inv):
+    """a^e for e given as 4 little-endian uint64 limbs (not Montgomery), square-and-multiply."""
+    acc = one
     for i in range(255, -1, -1):
-        acc = fq_sqr(acc)
+        acc = _mont_mul(acc, acc, m0, m1, m2, m3, inv)
         if (e[i >> 6] >> _U(i & 63)) & ONE:
-            acc = fq_mul(acc, a)
+            acc = _mont_mul(acc, a, m0, m1, m2, m3, inv)
     return acc
+
+
+@njit(cache=True)
+def fq_pow(a, e):
+    return _pow(a, e, FQ_ONE, P0, P1, P2, P3, P_INV)
 
 
 _P_MINUS_2 = _limbs(_P_INT - 2)
@@ -188,12 +193,7 @@ def fr_neg(a):
 
 @njit(cache=True)
 def fr_pow(a, e):
-    acc = FR_ONE
-    for i in range(255, -1, -1):
-        acc = fr_mul(acc, acc)
-        if (e[i >> 6] >> _U(i & 63)) & ONE:
-            acc = fr_mul(acc, a)
-    return acc
+    return _pow(a, e, FR_ONE, R0, R1, R2, R3, R_INV)
 
 
 _R_MINUS_2 = _limbs(_R_INT - 2)

@@ -8,12 +8,8 @@ S-box x⁵ (all cells in full rounds, cell 0 in partial rounds), multiply by the
 import numpy as np
 from numba import njit, prange
 
-from .fields import FR_ONE, fr_add, fr_from_mont, fr_mul, fr_to_mont
-
-
-@njit(cache=True)
-def _load(a, i):
-    return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
+from .batch import load_row
+from .fields import fr_add, fr_from_mont, fr_mul, fr_to_mont
 
 
 @njit(cache=True)
@@ -31,14 +27,14 @@ def permute(state, round_constants, mds, full_rounds, partial_rounds):
     for r in range(full_rounds + partial_rounds):
         full = r < half or r >= half + partial_rounds
         for i in range(t):
-            x = fr_add(_load(state, i), _load(round_constants[r], i))
+            x = fr_add(load_row(state, i), load_row(round_constants[r], i))
             if full or i == 0:
                 x = _sbox(x)
             state[i, 0], state[i, 1], state[i, 2], state[i, 3] = x
         for i in range(t):
-            acc = fr_mul(_load(mds[i], 0), _load(state, 0))
+            acc = fr_mul(load_row(mds[i], 0), load_row(state, 0))
             for j in range(1, t):
-                acc = fr_add(acc, fr_mul(_load(mds[i], j), _load(state, j)))
+                acc = fr_add(acc, fr_mul(load_row(mds[i], j), load_row(state, j)))
             scratch[i, 0], scratch[i, 1], scratch[i, 2], scratch[i, 3] = acc
         state[:, :] = scratch
 
@@ -47,32 +43,25 @@ def permute(state, round_constants, mds, full_rounds, partial_rounds):
 def _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out):
     t = inputs.shape[1] + 1
     state = np.empty((t, 4), dtype=np.uint64)
-    state[0, 0], state[0, 1], state[0, 2], state[0, 3] = fr_to_mont(_load(init, row))
+    state[0, 0], state[0, 1], state[0, 2], state[0, 3] = fr_to_mont(load_row(init, row))
     for i in range(1, t):
-        state[i, 0], state[i, 1], state[i, 2], state[i, 3] = fr_to_mont(_load(inputs[row], i - 1))
+        state[i, 0], state[i, 1], state[i, 2], state[i, 3] = fr_to_mont(load_row(inputs[row], i - 1))
     permute(state, round_constants, mds, full_rounds, partial_rounds)
     for k in range(n_out):
-        out[row, k, 0], out[row, k, 1], out[row, k, 2], out[row, k, 3] = fr_from_mont(_load(state, k))
+        out[row, k, 0], out[row, k, 1], out[row, k, 2], out[row, k, 3] = fr_from_mont(load_row(state, k))
 
 
 @njit(parallel=True, cache=True)
-def hash_many(inputs, init, round_constants, mds, full_rounds, partial_rounds, n_out):
+def hash_many(inputs, init, round_constants, mds, full_rounds, partial_rounds, n_out, parallel):
     """For each row of inputs ((n, t−1, 4), standard limbs, < r) and init ((n, 4)): the first
-    n_out state words after the permutation, (n, n_out, 4), standard limbs. Rows in parallel."""
+    n_out state words after the permutation, (n, n_out, 4), standard limbs. With `parallel`,
+    rows are split across cores (not worth it for a handful of rows)."""
     n = inputs.shape[0]
     out = np.empty((n, n_out, 4), dtype=np.uint64)
-    for row in prange(n):
-        _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out)
-    return out
-
-
-@njit(cache=True)
-def hash_many_serial(inputs, init, round_constants, mds, full_rounds, partial_rounds, n_out):
-    """hash_many on one core (small batches, where starting threads costs more than it saves)."""
-    n = inputs.shape[0]
-    out = np.empty((n, n_out, 4), dtype=np.uint64)
-    for row in range(n):
-        _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out)
+    chunks = 64 if parallel else 1
+    for c in prange(chunks):
+        for row in range(c * n // chunks, (c + 1) * n // chunks):
+            _hash_row(inputs, row, init, round_constants, mds, full_rounds, partial_rounds, n_out, out)
     return out
 
 
@@ -81,12 +70,12 @@ def hash_many_serial(inputs, init, round_constants, mds, full_rounds, partial_ro
 
 @njit(cache=True)
 def _full_round3(s0, s1, s2, c, m):
-    s0 = _sbox(fr_add(s0, _load(c, 0)))
-    s1 = _sbox(fr_add(s1, _load(c, 1)))
-    s2 = _sbox(fr_add(s2, _load(c, 2)))
-    n0 = fr_add(fr_add(fr_mul(_load(m[0], 0), s0), fr_mul(_load(m[0], 1), s1)), fr_mul(_load(m[0], 2), s2))
-    n1 = fr_add(fr_add(fr_mul(_load(m[1], 0), s0), fr_mul(_load(m[1], 1), s1)), fr_mul(_load(m[1], 2), s2))
-    n2 = fr_add(fr_add(fr_mul(_load(m[2], 0), s0), fr_mul(_load(m[2], 1), s1)), fr_mul(_load(m[2], 2), s2))
+    s0 = _sbox(fr_add(s0, load_row(c, 0)))
+    s1 = _sbox(fr_add(s1, load_row(c, 1)))
+    s2 = _sbox(fr_add(s2, load_row(c, 2)))
+    n0 = fr_add(fr_add(fr_mul(load_row(m[0], 0), s0), fr_mul(load_row(m[0], 1), s1)), fr_mul(load_row(m[0], 2), s2))
+    n1 = fr_add(fr_add(fr_mul(load_row(m[1], 0), s0), fr_mul(load_row(m[1], 1), s1)), fr_mul(load_row(m[1], 2), s2))
+    n2 = fr_add(fr_add(fr_mul(load_row(m[2], 0), s0), fr_mul(load_row(m[2], 1), s1)), fr_mul(load_row(m[2], 2), s2))
     return n0, n1, n2
 
 
@@ -97,14 +86,14 @@ def _permute3(s0, s1, s2, full_c, partial_c, rows, cols, after, mds):
     for r in range(half):
         s0, s1, s2 = _full_round3(s0, s1, s2, full_c[r], mds)
     for r in range(partial_c.shape[0]):
-        s0 = _sbox(fr_add(s0, _load(partial_c, r)))
+        s0 = _sbox(fr_add(s0, load_row(partial_c, r)))
         row, col = rows[r], cols[r]
-        n0 = fr_add(fr_add(fr_mul(_load(row, 0), s0), fr_mul(_load(row, 1), s1)), fr_mul(_load(row, 2), s2))
-        s1 = fr_add(s1, fr_mul(_load(col, 0), s0))
-        s2 = fr_add(s2, fr_mul(_load(col, 1), s0))
+        n0 = fr_add(fr_add(fr_mul(load_row(row, 0), s0), fr_mul(load_row(row, 1), s1)), fr_mul(load_row(row, 2), s2))
+        s1 = fr_add(s1, fr_mul(load_row(col, 0), s0))
+        s2 = fr_add(s2, fr_mul(load_row(col, 1), s0))
         s0 = n0
-    a1 = fr_add(fr_mul(_load(after[0], 0), s1), fr_mul(_load(after[0], 1), s2))
-    a2 = fr_add(fr_mul(_load(after[1], 0), s1), fr_mul(_load(after[1], 1), s2))
+    a1 = fr_add(fr_mul(load_row(after[0], 0), s1), fr_mul(load_row(after[0], 1), s2))
+    a2 = fr_add(fr_mul(load_row(after[1], 0), s1), fr_mul(load_row(after[1], 1), s2))
     s1, s2 = a1, a2
     for r in range(half, full_c.shape[0]):
         s0, s1, s2 = _full_round3(s0, s1, s2, full_c[r], mds)
@@ -120,8 +109,8 @@ def hash_pairs3(inputs, full_c, partial_c, rows, cols, after, mds, parallel):
     chunks = 64 if parallel else 1
     for c in prange(chunks):
         for row in range(c * n // chunks, (c + 1) * n // chunks):
-            a = fr_to_mont(_load(inputs[row], 0))
-            b = fr_to_mont(_load(inputs[row], 1))
+            a = fr_to_mont(load_row(inputs[row], 0))
+            b = fr_to_mont(load_row(inputs[row], 1))
             h = fr_from_mont(_permute3(zero, a, b, full_c, partial_c, rows, cols, after, mds))
             out[row, 0], out[row, 1], out[row, 2], out[row, 3] = h
     return out

@@ -1,0 +1,57 @@
+"""Groth16 proving of the eligibility-5654 workload (snarkjs .zkey + .wtns): zkelig vs snarkjs and
+groth16py in the same run, plus zkelig's peak memory (a fresh process: read key, prove)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+
+from _common import ROOT, SHARED, median_time, node_bench, report
+
+from zkcore.groth16 import prove, public_signals, read_wtns, read_zkey, verify
+
+FOLDER = SHARED / "bench" / "eligibility-5654"
+
+_PEAK = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from zkcore.groth16 import prove, read_wtns, read_zkey
+pk = read_zkey({zkey!r}); w = read_wtns({wtns!r})
+for _ in range(3): prove(pk, w)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_mb() -> float:
+    code = _PEAK.format(root=str(ROOT), zkey=str(FOLDER / "circuit.zkey"), wtns=str(FOLDER / "witness.wtns"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    pk, witness = read_zkey(FOLDER / "circuit.zkey"), read_wtns(FOLDER / "witness.wtns")
+    assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
+    ours = median_time(lambda: prove(pk, witness), repeat=15)
+    snark = node_bench("snarkjs_prove.mjs", str(FOLDER), "7")["median_ms"] / 1e3
+
+    import groth16py
+
+    gpk, _ = groth16py.import_zkey(str(FOLDER / "circuit.zkey"))  # (proving key, verifying key)
+    wtns = str(FOLDER / "witness.wtns")
+    groth16py.prove_wtns(gpk, wtns)
+    groth = median_time(lambda: groth16py.prove_wtns(gpk, wtns), repeat=15)
+    rss = peak_rss_mb()
+    report(
+        "Groth16 prove: eligibility-5654 (5,654 constraints)",
+        [
+            ("prove (zkey + wtns loaded, both cores)", ours, "snarkjs in-process", snark, ""),
+            ("prove (zkey + wtns loaded, both cores)", ours, "groth16py 0.2 (arkworks)", groth, "prove_wtns"),
+            (f"peak RSS of a prover process: {rss:.0f} MB", 0.0, "", None, ""),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

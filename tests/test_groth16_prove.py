@@ -1,0 +1,120 @@
+"""Proving the eligibility-5654 workload from snarkjs's own .zkey and .wtns; snarkjs verifies."""
+
+import json
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zkcore.errors import InvalidEncoding
+from zkcore.groth16 import (
+    VerifyingKey,
+    create_proof,
+    prove,
+    public_inputs_from_snarkjs,
+    public_signals,
+    read_wtns,
+    read_zkey,
+    verify,
+)
+from zkcore.params import R
+from zkcore import poly
+
+
+@pytest.fixture(scope="module")
+def workload(shared):
+    folder = shared / "bench" / "eligibility-5654"
+    return folder, read_zkey(folder / "circuit.zkey"), read_wtns(folder / "witness.wtns")
+
+
+def test_zkey_header_matches_the_exported_verification_key(workload):
+    folder, pk, witness = workload
+    vk = VerifyingKey.from_snarkjs(json.loads((folder / "verification_key.json").read_text()))
+    assert pk.vk == vk
+    assert (pk.n_vars, pk.n_public, 1 << pk.log_domain) == (5680, 5, 8192)
+    assert len(witness) == 5680 and witness[0] == 1
+    assert public_signals(pk, witness) == public_inputs_from_snarkjs(json.loads((folder / "public.json").read_text()))
+
+
+def test_our_proof_verifies_with_ours_and_is_randomised(workload):
+    _, pk, witness = workload
+    public = public_signals(pk, witness)
+    p1, p2 = prove(pk, witness), prove(pk, witness)
+    assert p1 != p2
+    assert verify(pk.vk, p1, public) and verify(pk.vk, p2, public)
+    assert not verify(pk.vk, p1, [public[0], (public[1] + 1) % R, *public[2:]])
+
+
+def test_create_proof_is_deterministic(workload):
+    _, pk, witness = workload
+    assert create_proof(pk, witness, 5, 7) == create_proof(pk, witness, 5, 7)
+    assert create_proof(pk, witness, 5, 7) != create_proof(pk, witness, 5, 8)
+
+
+@pytest.mark.parametrize("wire", [7, 2000, 5679])
+def test_a_tampered_private_wire_gives_a_proof_that_fails(workload, wire):
+    _, pk, witness = workload
+    tampered = list(witness)
+    tampered[wire] = (tampered[wire] + 1) % R
+    assert not verify(pk.vk, prove(pk, tampered), public_signals(pk, witness))
+
+
+def test_malformed_witness_and_key_files_are_refused(workload, tmp_path):
+    folder, pk, witness = workload
+    with pytest.raises(InvalidEncoding):
+        prove(pk, witness[:-1])
+    with pytest.raises(InvalidEncoding):
+        prove(pk, [*witness[:-1], R])
+    raw = (folder / "witness.wtns").read_bytes()
+    for name, data in [("magic", b"xtns" + raw[4:]), ("truncated", raw[:-5]), ("empty", b"")]:
+        path = tmp_path / f"{name}.wtns"
+        path.write_bytes(data)
+        with pytest.raises(InvalidEncoding):
+            read_wtns(path)
+    zraw = bytearray((folder / "circuit.zkey").read_bytes())
+    path = tmp_path / "bad.zkey"
+    path.write_bytes(bytes(zraw[:1000]))
+    with pytest.raises(InvalidEncoding):
+        read_zkey(path)
+
+
+def test_roots_of_unity_are_ffjavascripts():
+    # ffjavascript's w[28] for the BN254 scalar field, and its order.
+    w28 = poly.root_of_unity(28)
+    assert w28 == 19103219067921713944291392827692070036145651957329286315305642004821462161904
+    assert pow(w28, 1 << 27, R) == R - 1
+
+
+def test_ntt_round_trip_and_against_direct_evaluation():
+    from zkcore import field
+
+    rng = random.Random(4)
+    coeffs = [rng.randrange(R) for _ in range(16)]
+    mont = field.to_montgomery(field.ints_to_array(coeffs), R)
+    evals = poly.ntt(mont, 4)
+    w = poly.root_of_unity(4)
+    direct = [sum(c * pow(w, i * j, R) for j, c in enumerate(coeffs)) % R for i in range(16)]
+    assert field.array_to_ints(field.from_montgomery(evals, R)) == direct
+    assert np.array_equal(poly.intt(evals, 4), mont)
+
+
+def test_snarkjs_verifies_our_proof_and_cli_round_trip(workload, node_modules, tmp_path):
+    folder, _, _ = workload
+    proof, public = tmp_path / "proof.json", tmp_path / "public.json"
+    out = subprocess.run(
+        [sys.executable, "-m", "service", "groth16", "prove", str(folder / "circuit.zkey"), str(folder / "witness.wtns"),
+         str(proof), str(public)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    snarkjs = node_modules / ".bin" / "snarkjs"
+    check = subprocess.run([str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
+                           capture_output=True, text=True, timeout=600)
+    assert check.returncode == 0 and "OK" in check.stdout, check.stdout + check.stderr
+    # and a tampered public signal is refused by snarkjs too
+    signals = json.loads(public.read_text())
+    signals[0] = str((int(signals[0]) + 1) % R)
+    public.write_text(json.dumps(signals))
+    check = subprocess.run([str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
+                           capture_output=True, text=True, timeout=600)
+    assert "OK" not in check.stdout

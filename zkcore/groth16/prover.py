@@ -1,0 +1,72 @@
+"""Groth16 proving (Groth 2016, section 3.2) against snarkjs proving keys.
+
+With witness w, the R1CS matrices evaluated on the domain ⟨ω⟩ give a_T, b_T and c_T = a_T ⊙ b_T.
+The quotient's contribution is evaluated on the coset ω_2n·⟨ω⟩ exactly as snarkjs does, since a
+.zkey's H bases are built for it: h = INTT → shift → NTT of each, then a ⊙ b − c there.
+
+    A = α + Σ w_i·[u_i]₁ + r·δ          B = β + Σ w_i·[v_i]₂ + s·δ
+    C = Σ_{i>ℓ} w_i·[C_i]₁ + Σ h_j·[H_j]₁ + s·A + r·B₁ − r·s·δ     (B₁ is B computed in G1)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import field, poly
+from ..curve import G1, G2
+from ..errors import InvalidEncoding
+from ..kernels import curve as kc
+from ..kernels import ntt as kntt
+from ..params import R
+from .keys import Proof
+from .snarkjs import ProvingKey
+
+
+def _msm(points: np.ndarray, scalars: np.ndarray):
+    return kc.msm(points, scalars, kc.msm_window_bits(points.shape[0]))
+
+
+def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
+    n = 1 << pk.log_domain
+    a_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 0, n)
+    b_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 1, n)
+    c_t = kntt.pointwise_mul_sub(a_t, b_t, np.zeros_like(a_t))
+    shift = poly.root_of_unity(pk.log_domain + 1)
+    odd = [poly.coset_evaluations(poly.intt(x, pk.log_domain), pk.log_domain, shift) for x in (a_t, b_t, c_t)]
+    return field.from_montgomery(kntt.pointwise_mul_sub(*odd), R)
+
+
+def create_proof(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
+    """The proof for `witness` with blinding scalars r and s (deterministic: for test vectors)."""
+    if len(witness) != pk.n_vars:
+        raise InvalidEncoding(f"the key has {pk.n_vars} wires, the witness {len(witness)}")
+    for x in (*witness, r, s):
+        field.check_scalar(x, "witness value")
+    w = field.ints_to_array(witness)
+    h = _quotient_evaluations(pk, field.to_montgomery(w, R))
+    vk = pk.vk
+    a = G1._from_jacobian(_msm(pk.a_g1, w)) + vk.alpha_g1 + pk.delta_g1 * r
+    b = G2._from_jacobian(_msm(pk.b_g2, w)) + vk.beta_g2 + vk.delta_g2 * s
+    b1 = G1._from_jacobian(_msm(pk.b_g1, w)) + pk.beta_g1 + pk.delta_g1 * s
+    c = (
+        G1._from_jacobian(_msm(pk.c_g1, w[pk.n_public + 1 :]))
+        + G1._from_jacobian(_msm(pk.h_g1, h))
+        + a * s
+        + b1 * r
+        - pk.delta_g1 * (r * s % R)
+    )
+    return Proof(a, b, c)
+
+
+def prove(pk: ProvingKey, witness: Sequence[int], rng=None) -> Proof:
+    """A zero-knowledge proof for `witness`; r and s come from `secrets` unless rng is given."""
+    draw = (lambda: rng.randrange(1, R)) if rng is not None else (lambda: 1 + secrets.randbelow(R - 1))
+    return create_proof(pk, witness, draw(), draw())
+
+
+def public_signals(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+    """The public inputs (wires 1..ℓ) in snarkjs's public.json order."""
+    return list(witness[1 : pk.n_public + 1])

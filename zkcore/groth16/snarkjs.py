@@ -1,0 +1,185 @@
+"""snarkjs's binary files: iden3 `.wtns` witnesses and Groth16 `.zkey` proving keys.
+
+Both are iden3 "binfile" containers: 4-byte magic, u32 version, u32 section count, then
+sections of (u32 type, u64 size, bytes). In a .zkey, points are little-endian Montgomery
+coordinates with R = 2²⁵⁶ (the kernels' own convention, so point arrays load as they are) and
+coefficient values are stored as v·R² mod r; a .wtns holds plain little-endian values.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import field
+from ..curve import G1, G2
+from ..errors import InvalidEncoding
+from ..params import P, R
+from .keys import VerifyingKey
+
+_U32 = struct.Struct("<I")
+
+
+def _sections(data: bytes, magic: bytes, what: str) -> dict[int, list[bytes]]:
+    if len(data) < 12 or data[:4] != magic:
+        raise InvalidEncoding(f"not a {what} file (bad magic)")
+    (n_sections,) = _U32.unpack_from(data, 8)
+    sections: dict[int, list[bytes]] = {}
+    off = 12
+    for _ in range(n_sections):
+        if off + 12 > len(data):
+            raise InvalidEncoding(f"{what}: truncated section header")
+        kind, size = struct.unpack_from("<IQ", data, off)
+        off += 12
+        if off + size > len(data):
+            raise InvalidEncoding(f"{what}: section {kind} runs past the end of the file")
+        sections.setdefault(kind, []).append(data[off : off + size])
+        off += size
+    return sections
+
+
+def _one(sections: dict[int, list[bytes]], kind: int, what: str) -> bytes:
+    found = sections.get(kind)
+    if not found or len(found) != 1:
+        raise InvalidEncoding(f"{what}: expected exactly one section {kind}")
+    return found[0]
+
+
+def _field_header(buf: bytes, off: int, modulus: int, what: str) -> int:
+    (n8,) = _U32.unpack_from(buf, off)
+    if n8 != 32 or int.from_bytes(buf[off + 4 : off + 36], "little") != modulus:
+        raise InvalidEncoding(f"{what}: not a BN254 file")
+    return off + 36
+
+
+def read_wtns(path: str | Path) -> list[int]:
+    """The witness values (wire 0 is the constant 1)."""
+    what = "wtns"
+    sections = _sections(Path(path).read_bytes(), b"wtns", what)
+    header = _one(sections, 1, what)
+    off = _field_header(header, 0, R, what)
+    (n,) = _U32.unpack_from(header, off)
+    body = _one(sections, 2, what)
+    if len(body) != 32 * n:
+        raise InvalidEncoding("wtns: witness section size does not match its header")
+    values = field.array_to_ints(np.frombuffer(body, dtype="<u8").reshape(n, 4))
+    if any(v >= R for v in values):
+        raise InvalidEncoding("wtns: a witness value is not below r")
+    if n == 0 or values[0] != 1:
+        raise InvalidEncoding("wtns: wire 0 must be 1")
+    return values
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProvingKey:
+    """Groth16 proving key. Point arrays are affine, Montgomery limbs, (0, 0) for infinity."""
+
+    vk: VerifyingKey
+    beta_g1: G1  # [β]₁
+    delta_g1: G1  # [δ]₁
+    n_vars: int
+    n_public: int
+    log_domain: int
+    a_g1: np.ndarray  # [u_i(τ)]₁, i = 0..m
+    b_g1: np.ndarray  # [v_i(τ)]₁
+    b_g2: np.ndarray  # [v_i(τ)]₂
+    c_g1: np.ndarray  # [(βu_i + αv_i + w_i)/δ]₁ for private wires i > ℓ
+    h_g1: np.ndarray  # snarkjs's H bases, for quotient evaluations on the coset ω_2n·⟨ω_n⟩
+    coef_matrix: np.ndarray  # per non-zero entry of A (0) and B (1): matrix,
+    coef_constraint: np.ndarray  # constraint index,
+    coef_signal: np.ndarray  # wire index,
+    coef_value: np.ndarray  # value (Montgomery Fr, (k, 4))
+
+
+def _g1_point(buf: bytes, off: int) -> G1:
+    x = field.fq_from_kernel(field_array(buf, off, 1)[0])
+    y = field.fq_from_kernel(field_array(buf, off + 32, 1)[0])
+    return G1.from_affine(x, y)
+
+
+def _g2_point(buf: bytes, off: int) -> G2:
+    c = [field.fq_from_kernel(field_array(buf, off + 32 * i, 1)[0]) for i in range(4)]
+    return G2.from_affine((c[0], c[1]), (c[2], c[3]))
+
+
+def field_array(buf: bytes, off: int, count: int) -> np.ndarray:
+    return np.frombuffer(buf, dtype="<u8", count=4 * count, offset=off).reshape(count, 4).astype(np.uint64)
+
+
+def _points(buf: bytes, count: int, g2: bool, what: str) -> np.ndarray:
+    shape = (count, 2, 2, 4) if g2 else (count, 2, 4)
+    words = int(np.prod(shape))
+    if len(buf) != 8 * words:
+        raise InvalidEncoding(f"zkey: {what} section has the wrong size")
+    arr = np.frombuffer(buf, dtype="<u8").reshape(shape).astype(np.uint64)
+    _check_montgomery_coordinates(arr, what)
+    return arr
+
+
+def _check_montgomery_coordinates(arr: np.ndarray, what: str) -> None:
+    """Every coordinate must be a canonical Montgomery residue (< p)."""
+    flat = arr.reshape(-1, 4)
+    hi = flat[:, 3]
+    p3 = np.uint64(P >> 192)
+    if np.any(hi > p3):
+        raise InvalidEncoding(f"zkey: {what} has a coordinate ≥ p")
+    suspects = np.nonzero(hi == p3)[0]
+    if any(field.from_limbs(flat[i]) >= P for i in suspects):
+        raise InvalidEncoding(f"zkey: {what} has a coordinate ≥ p")
+
+
+def read_zkey(path: str | Path) -> ProvingKey:
+    """A Groth16 proving key from a snarkjs .zkey file (header points validated, arrays range-checked)."""
+    what = "zkey"
+    sections = _sections(Path(path).read_bytes(), b"zkey", what)
+    if _U32.unpack_from(_one(sections, 1, what), 0)[0] != 1:
+        raise InvalidEncoding("zkey: not a Groth16 key")
+    h = _one(sections, 2, what)
+    off = _field_header(h, 0, P, what)
+    off = _field_header(h, off, R, what)
+    n_vars, n_public, domain = struct.unpack_from("<III", h, off)
+    off += 12
+    if domain & (domain - 1) or not domain or n_public + 1 > n_vars:
+        raise InvalidEncoding("zkey: bad sizes in the header")
+    alpha1, beta1 = _g1_point(h, off), _g1_point(h, off + 64)
+    beta2, gamma2 = _g2_point(h, off + 128), _g2_point(h, off + 256)
+    delta1, delta2 = _g1_point(h, off + 384), _g2_point(h, off + 448)
+    ic_buf = _one(sections, 3, what)
+    if len(ic_buf) != 64 * (n_public + 1):
+        raise InvalidEncoding("zkey: IC section has the wrong size")
+    ic = tuple(_g1_point(ic_buf, 64 * i) for i in range(n_public + 1))
+    vk = VerifyingKey(alpha1, beta2, gamma2, delta2, ic)
+
+    coefs = _one(sections, 4, what)
+    (n_coefs,) = _U32.unpack_from(coefs, 0)
+    if len(coefs) != 4 + 44 * n_coefs:
+        raise InvalidEncoding("zkey: coefficient section has the wrong size")
+    records = np.frombuffer(coefs, dtype=np.uint8, offset=4).reshape(n_coefs, 44)
+    ints = records[:, :12].copy().view("<u4").reshape(n_coefs, 3)
+    matrix, constraint, signal = (ints[:, i].astype(np.int64) for i in range(3))
+    if np.any(matrix > 1) or np.any(constraint >= domain) or np.any(signal >= n_vars):
+        raise InvalidEncoding("zkey: a coefficient points outside the key")
+    stored = records[:, 12:].copy().view("<u8").reshape(n_coefs, 4).astype(np.uint64)
+    # stored = v·R² (standard form) is the Montgomery form of v·R: one reduction gives v·R, v's Montgomery form.
+    values = field.from_montgomery(stored, R)
+
+    return ProvingKey(
+        vk=vk,
+        beta_g1=beta1,
+        delta_g1=delta1,
+        n_vars=n_vars,
+        n_public=n_public,
+        log_domain=domain.bit_length() - 1,
+        a_g1=_points(_one(sections, 5, what), n_vars, False, "A"),
+        b_g1=_points(_one(sections, 6, what), n_vars, False, "B1"),
+        b_g2=_points(_one(sections, 7, what), n_vars, True, "B2"),
+        c_g1=_points(_one(sections, 8, what), n_vars - n_public - 1, False, "C"),
+        h_g1=_points(_one(sections, 9, what), domain, False, "H"),
+        coef_matrix=matrix,
+        coef_constraint=constraint,
+        coef_signal=signal,
+        coef_value=values,
+    )

@@ -1,0 +1,75 @@
+"""Evaluation domains of Fr and the NTT, with the roots of unity snarkjs (ffjavascript) uses.
+
+Fr* has a subgroup of order 2^28. Its generator is g^((r−1)/2^28) for g the smallest quadratic
+non-residue, and the root of order 2^k is that generator squared 28 − k times: the same
+choice as ffjavascript's, which snarkjs's proving keys depend on (their H bases are built for
+the coset ω_{2n}·⟨ω_n⟩).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from . import field
+from .kernels import ntt as kntt
+from .params import R
+
+TWO_ADICITY = 28
+
+
+@lru_cache(maxsize=1)
+def _root_of_max_order() -> int:
+    nqr = 2
+    while pow(nqr, (R - 1) // 2, R) != R - 1:
+        nqr += 1
+    return pow(nqr, (R - 1) >> TWO_ADICITY, R)
+
+
+def root_of_unity(log_n: int) -> int:
+    """The primitive 2^log_n-th root of unity ffjavascript calls w[log_n]."""
+    if not 0 <= log_n <= TWO_ADICITY:
+        raise ValueError(f"domain size must be a power of two up to 2^{TWO_ADICITY}")
+    return pow(_root_of_max_order(), 1 << (TWO_ADICITY - log_n), R)
+
+
+def _mont(x: int) -> tuple:
+    return field.to_limbs(x * ((1 << 256) % R) % R)
+
+
+@lru_cache(maxsize=8)
+def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
+    n = 1 << log_n
+    w = root_of_unity(log_n)
+    if inverse:
+        w = pow(w, -1, R)
+    powers, acc = [], 1
+    for _ in range(max(n // 2, 1)):
+        powers.append(acc)
+        acc = acc * w % R
+    return field.to_montgomery(field.ints_to_array(powers), R)
+
+
+def ntt(values: np.ndarray, log_n: int) -> np.ndarray:
+    """Evaluations on ⟨ω⟩ of the polynomial with coefficients `values` ((n, 4) Montgomery)."""
+    out = values.copy()
+    kntt.ntt_inplace(out, _twiddles(log_n, False))
+    return out
+
+
+def intt(values: np.ndarray, log_n: int) -> np.ndarray:
+    """Coefficients of the polynomial with evaluations `values` on ⟨ω⟩."""
+    out = values.copy()
+    kntt.ntt_inplace(out, _twiddles(log_n, True))
+    n_inv = pow(1 << log_n, -1, R)
+    kntt.scale_by_powers(out, _mont(n_inv), _mont(1))
+    return out
+
+
+def coset_evaluations(coefficients: np.ndarray, log_n: int, shift: int) -> np.ndarray:
+    """Evaluations of the polynomial at shift·ω^i."""
+    scaled = coefficients.copy()
+    kntt.scale_by_powers(scaled, _mont(1), _mont(shift))
+    kntt.ntt_inplace(scaled, _twiddles(log_n, False))
+    return scaled
