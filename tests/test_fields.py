@@ -57,6 +57,7 @@ def test_fq_inverse_pow_and_montgomery_round_trip(a):
 def test_fr_arithmetic_matches_python_ints(a, b):
     ka, kb_ = mont(a, R), mont(b, R)
     assert unmont(kf.fr_mul(ka, kb_), R) == a * b % R
+    assert unmont(kf.fr_sqr(ka), R) == a * a % R
     assert unmont(kf.fr_add(ka, kb_), R) == (a + b) % R
     assert unmont(kf.fr_sub(ka, kb_), R) == (a - b) % R
     assert unmont(kf.fr_neg(ka), R) == -a % R

@@ -141,6 +141,8 @@ class _Point:
         x, y, z = (cls._parse_json_coordinate(c) for c in obj)
         if z == cls._ZERO:
             return cls.infinity()
+        if z == cls._ONE:  # what snarkjs writes: already affine
+            return cls.from_affine(x, y)
         z_inv = cls._inv(z)
         z_inv2 = cls._mul(z_inv, z_inv)
         return cls.from_affine(cls._mul(x, z_inv2), cls._mul(y, cls._mul(z_inv2, z_inv)))

@@ -177,6 +177,11 @@ def fr_mul(a, b):
 
 
 @njit(cache=True)
+def fr_sqr(a):
+    return _mont_mul(a, a, R0, R1, R2, R3, R_INV)
+
+
+@njit(cache=True)
 def fr_add(a, b):
     return _add(a, b, R0, R1, R2, R3)
 

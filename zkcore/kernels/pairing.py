@@ -15,7 +15,7 @@ so values equal other implementations' (py_ecc's), not just a power of them.
 import numpy as np
 from numba import njit
 
-from .curve import jac_add, jac_double, jac_eq, jac_neg
+from .curve import jac_add, jac_add_affine, jac_double, jac_eq
 from .tower import (
     FQ2_ONE,
     FQ12_ONE,
@@ -295,16 +295,17 @@ def _psi(p):
 
 
 @njit(cache=True)
-def _mul_by_x(p):
-    acc = p
-    neg = jac_neg(p)
+def _mul_by_x(qx, qy):
+    """[x]Q for an affine Q, by the NAF of x with mixed additions."""
+    acc = (qx, qy, FQ2_ONE)
+    neg_qy = fq2_neg(qy)
     for i in range(len(X_NAF) - 2, -1, -1):
         acc = jac_double(acc)
         d = X_NAF[i]
         if d > 0:
-            acc = jac_add(acc, p)
+            acc = jac_add_affine(acc, qx, qy)
         elif d < 0:
-            acc = jac_add(acc, neg)
+            acc = jac_add_affine(acc, qx, neg_qy)
     return acc
 
 
@@ -314,7 +315,7 @@ def g2_in_subgroup(qx, qy):
     [x+1]Q + ψ([x]Q) + ψ²([x]Q) = ψ³([2x]Q) (El Housni, Guillevic, Piellard, eprint 2022/348),
     which costs one 63-bit multiplication instead of a 254-bit one."""
     q = (qx, qy, FQ2_ONE)
-    xq = _mul_by_x(q)
+    xq = _mul_by_x(qx, qy)
     lhs = jac_add(jac_add(jac_add(xq, q), _psi(xq)), _psi(_psi(xq)))
     rhs = _psi(_psi(_psi(jac_double(xq))))
     return jac_eq(lhs, rhs)
