@@ -227,3 +227,107 @@ def fq_sqrt(a):
     """(root, ok): p ≡ 3 (mod 4), so a^((p+1)/4) is a root whenever one exists."""
     s = fq_pow(a, _P_PLUS_1_DIV_4)
     return s, limbs_eq(fq_sqr(s), a)
+
+
+# --- double-width arithmetic, for lazy reduction ---------------------------------------------
+# A sum of products can be reduced once instead of once per product: Montgomery reduction
+# (REDC) accepts any T < m·2²⁵⁶ and returns T·2⁻²⁵⁶ mod m.
+
+
+@njit(inline="always", cache=True)
+def mul_wide(a, b):
+    """The 512-bit product a·b as 8 little-endian limbs."""
+    t0, c = mac(ZERO, a[0], b[0], ZERO)
+    t1, c = mac(ZERO, a[1], b[0], c)
+    t2, c = mac(ZERO, a[2], b[0], c)
+    t3, t4 = mac(ZERO, a[3], b[0], c)
+    t1, c = mac(t1, a[0], b[1], ZERO)
+    t2, c = mac(t2, a[1], b[1], c)
+    t3, c = mac(t3, a[2], b[1], c)
+    t4, t5 = mac(t4, a[3], b[1], c)
+    t2, c = mac(t2, a[0], b[2], ZERO)
+    t3, c = mac(t3, a[1], b[2], c)
+    t4, c = mac(t4, a[2], b[2], c)
+    t5, t6 = mac(t5, a[3], b[2], c)
+    t3, c = mac(t3, a[0], b[3], ZERO)
+    t4, c = mac(t4, a[1], b[3], c)
+    t5, c = mac(t5, a[2], b[3], c)
+    t6, t7 = mac(t6, a[3], b[3], c)
+    return (t0, t1, t2, t3, t4, t5, t6, t7)
+
+
+@njit(inline="always", cache=True)
+def add_wide(x, y):
+    s0, c = adc(x[0], y[0], ZERO)
+    s1, c = adc(x[1], y[1], c)
+    s2, c = adc(x[2], y[2], c)
+    s3, c = adc(x[3], y[3], c)
+    s4, c = adc(x[4], y[4], c)
+    s5, c = adc(x[5], y[5], c)
+    s6, c = adc(x[6], y[6], c)
+    s7, c = adc(x[7], y[7], c)
+    return (s0, s1, s2, s3, s4, s5, s6, s7)
+
+
+@njit(inline="always", cache=True)
+def sub_wide(x, y):
+    """x − y for x ≥ y."""
+    d0, b = sbb(x[0], y[0], ZERO)
+    d1, b = sbb(x[1], y[1], b)
+    d2, b = sbb(x[2], y[2], b)
+    d3, b = sbb(x[3], y[3], b)
+    d4, b = sbb(x[4], y[4], b)
+    d5, b = sbb(x[5], y[5], b)
+    d6, b = sbb(x[6], y[6], b)
+    d7, b = sbb(x[7], y[7], b)
+    return (d0, d1, d2, d3, d4, d5, d6, d7)
+
+
+@njit(inline="always", cache=True)
+def add_unreduced(a, b):
+    """a + b without reduction (< 2²⁵⁵ for canonical inputs, as both moduli are < 2²⁵⁴)."""
+    s0, c = adc(a[0], b[0], ZERO)
+    s1, c = adc(a[1], b[1], c)
+    s2, c = adc(a[2], b[2], c)
+    s3, c = adc(a[3], b[3], c)
+    return (s0, s1, s2, s3)
+
+
+@njit(inline="always", cache=True)
+def _redc(t, m0, m1, m2, m3, inv):
+    t0, t1, t2, t3, t4, t5, t6, t7 = t
+    k = t0 * inv
+    _, c = mac(t0, k, m0, ZERO)
+    t1, c = mac(t1, k, m1, c)
+    t2, c = mac(t2, k, m2, c)
+    t3, c = mac(t3, k, m3, c)
+    t4, h = adc(t4, c, ZERO)
+    k = t1 * inv
+    _, c = mac(t1, k, m0, ZERO)
+    t2, c = mac(t2, k, m1, c)
+    t3, c = mac(t3, k, m2, c)
+    t4, c = mac(t4, k, m3, c)
+    t5, h = adc(t5, c, h)
+    k = t2 * inv
+    _, c = mac(t2, k, m0, ZERO)
+    t3, c = mac(t3, k, m1, c)
+    t4, c = mac(t4, k, m2, c)
+    t5, c = mac(t5, k, m3, c)
+    t6, h = adc(t6, c, h)
+    k = t3 * inv
+    _, c = mac(t3, k, m0, ZERO)
+    t4, c = mac(t4, k, m1, c)
+    t5, c = mac(t5, k, m2, c)
+    t6, c = mac(t6, k, m3, c)
+    t7, h = adc(t7, c, h)
+    # T < m·2²⁵⁶ leaves the result below 2m, so h is 0 and one subtraction suffices.
+    return _reduce_once(t4, t5, t6, t7, m0, m1, m2, m3)
+
+
+@njit(inline="always", cache=True)
+def fq_redc(t):
+    """T·2⁻²⁵⁶ mod p for a double-width T < p·2²⁵⁶."""
+    return _redc(t, P0, P1, P2, P3, P_INV)
+
+
+P_SQUARED = tuple(_U(((_P_INT * _P_INT) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(8))

@@ -12,7 +12,24 @@ coefficients of w⁰, w², w⁴, w¹, w³, w⁵. Formulas are the textbook Karat
 import numpy as np
 from numba import njit
 
-from .fields import FQ_ONE, FQ_ZERO, fq_add, fq_dbl, fq_inv, fq_mul, fq_neg, fq_sqr, fq_sub, limbs_eq
+from .fields import (
+    FQ_ONE,
+    FQ_ZERO,
+    P_SQUARED,
+    add_unreduced,
+    add_wide,
+    fq_add,
+    fq_dbl,
+    fq_inv,
+    fq_mul,
+    fq_neg,
+    fq_redc,
+    fq_sqr,
+    fq_sub,
+    limbs_eq,
+    mul_wide,
+    sub_wide,
+)
 
 FQ2_ZERO = (FQ_ZERO, FQ_ZERO)
 FQ2_ONE = (FQ_ONE, FQ_ZERO)
@@ -50,10 +67,17 @@ def fq2_conj(a):
 
 @njit(cache=True)
 def fq2_mul(a, b):
-    v0 = fq_mul(a[0], b[0])
-    v1 = fq_mul(a[1], b[1])
-    cross = fq_mul(fq_add(a[0], a[1]), fq_add(b[0], b[1]))
-    return (fq_sub(v0, v1), fq_sub(fq_sub(cross, v0), v1))
+    """Karatsuba with lazy reduction: three double-width products, two reductions.
+
+    a₀b₀ − a₁b₁ + p² lies in (0, 2p²) and (a₀+a₁)(b₀+b₁) − a₀b₀ − a₁b₁ = a₀b₁ + a₁b₀ < 2p²,
+    both below p·2²⁵⁶ as REDC requires.
+    """
+    v0 = mul_wide(a[0], b[0])
+    v1 = mul_wide(a[1], b[1])
+    cross = mul_wide(add_unreduced(a[0], a[1]), add_unreduced(b[0], b[1]))
+    c0 = fq_redc(sub_wide(add_wide(v0, P_SQUARED), v1))
+    c1 = fq_redc(sub_wide(sub_wide(cross, v0), v1))
+    return (c0, c1)
 
 
 @njit(cache=True)
