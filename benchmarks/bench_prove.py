@@ -3,8 +3,6 @@ groth16py in the same run, plus zkelig's peak memory (a fresh process: read key,
 
 from __future__ import annotations
 
-import json
-import resource
 import subprocess
 import sys
 

@@ -49,3 +49,12 @@ def node_modules() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return NODE_MODULES
+
+
+@pytest.fixture(scope="session")
+def workload(shared):
+    """The eligibility-5654 peer workload: its folder, snarkjs proving key and witness."""
+    from zkcore.groth16 import read_wtns, read_zkey
+
+    folder = shared / "bench" / "eligibility-5654"
+    return folder, read_zkey(folder / "circuit.zkey"), read_wtns(folder / "witness.wtns")

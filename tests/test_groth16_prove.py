@@ -23,12 +23,6 @@ from zkcore.params import R
 from zkcore import poly
 
 
-@pytest.fixture(scope="module")
-def workload(shared):
-    folder = shared / "bench" / "eligibility-5654"
-    return folder, read_zkey(folder / "circuit.zkey"), read_wtns(folder / "witness.wtns")
-
-
 def test_zkey_header_matches_the_exported_verification_key(workload):
     folder, pk, witness = workload
     vk = VerifyingKey.from_snarkjs(json.loads((folder / "verification_key.json").read_text()))

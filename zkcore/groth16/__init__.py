@@ -2,16 +2,20 @@
 
 from .keys import Proof, VerifyingKey, public_inputs_from_snarkjs, public_inputs_to_snarkjs
 from .prover import create_proof, prove, public_signals
-from .snarkjs import ProvingKey, read_wtns, read_zkey
+from .setup import ContributionReceipt, contribute, key_digest, verify_contribution
+from .snarkjs import ProvingKey, read_wtns, read_zkey, write_wtns, write_zkey
 from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
 
 __all__ = [
+    "ContributionReceipt",
     "PreparedVerifyingKey",
     "Proof",
     "ProvingKey",
     "VerifyingKey",
     "batch_verify",
+    "contribute",
     "create_proof",
+    "key_digest",
     "prepare_verifying_key",
     "prove",
     "public_inputs_from_snarkjs",
@@ -20,4 +24,7 @@ __all__ = [
     "read_wtns",
     "read_zkey",
     "verify",
+    "verify_contribution",
+    "write_wtns",
+    "write_zkey",
 ]

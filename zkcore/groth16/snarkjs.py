@@ -1,4 +1,4 @@
-"""snarkjs's binary files: iden3 `.wtns` witnesses and Groth16 `.zkey` proving keys.
+"""snarkjs's binary files: iden3 `.wtns` witnesses and Groth16 `.zkey` proving keys, read and written.
 
 Both are iden3 "binfile" containers: 4-byte magic, u32 version, u32 section count, then
 sections of (u32 type, u64 size, bytes). In a .zkey, points are little-endian Montgomery
@@ -92,6 +92,7 @@ class ProvingKey:
     coef_constraint: np.ndarray  # constraint index,
     coef_signal: np.ndarray  # wire index,
     coef_value: np.ndarray  # value (Montgomery Fr, (k, 4))
+    contributions: bytes = b""  # snarkjs's phase-2 transcript (section 10), kept verbatim
 
 
 def _g1_point(buf: bytes, off: int) -> G1:
@@ -182,4 +183,78 @@ def read_zkey(path: str | Path) -> ProvingKey:
         coef_constraint=constraint,
         coef_signal=signal,
         coef_value=values,
+        contributions=sections.get(10, [b""])[0],
     )
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+
+def _binfile(magic: bytes, version: int, sections: list[tuple[int, bytes]]) -> bytes:
+    out = [magic, struct.pack("<II", version, len(sections))]
+    for kind, body in sections:
+        out.append(struct.pack("<IQ", kind, len(body)))
+        out.append(body)
+    return b"".join(out)
+
+
+def _field_header_bytes(modulus: int) -> bytes:
+    return _U32.pack(32) + modulus.to_bytes(32, "little")
+
+
+def write_wtns(path: str | Path, witness: list[int]) -> None:
+    """Write a witness in iden3's .wtns format (version 2)."""
+    for x in witness:
+        field.check_scalar(x, "witness value")
+    header = _field_header_bytes(R) + _U32.pack(len(witness))
+    body = np.ascontiguousarray(field.ints_to_array(witness), dtype="<u8").tobytes()
+    Path(path).write_bytes(_binfile(b"wtns", 2, [(1, header), (2, body)]))
+
+
+def _mont_point_bytes(p: G1 | G2) -> bytes:
+    return np.ascontiguousarray(np.array(p._kernel(), dtype=np.uint64), dtype="<u8").tobytes()
+
+
+def write_zkey(path: str | Path, pk: ProvingKey) -> None:
+    """Write a Groth16 .zkey that snarkjs reads and proves with; a key read from a .zkey is written
+    back byte for byte (its contribution transcript included)."""
+    Path(path).write_bytes(zkey_bytes(pk))
+
+
+def zkey_bytes(pk: ProvingKey) -> bytes:
+    """The .zkey encoding of a proving key."""
+    vk = pk.vk
+    header = b"".join(
+        [
+            _field_header_bytes(P),
+            _field_header_bytes(R),
+            struct.pack("<III", pk.n_vars, pk.n_public, 1 << pk.log_domain),
+            *(_mont_point_bytes(p) for p in (vk.alpha_g1, pk.beta_g1, vk.beta_g2, vk.gamma_g2, pk.delta_g1, vk.delta_g2)),
+        ]
+    )
+    ic = b"".join(_mont_point_bytes(p) for p in vk.ic_g1)
+    n = pk.coef_matrix.shape[0]
+    records = np.zeros((n, 44), dtype=np.uint8)
+    ints = np.stack([pk.coef_matrix, pk.coef_constraint, pk.coef_signal], axis=1).astype("<u4")
+    records[:, :12] = ints.view(np.uint8).reshape(n, 12)
+    # Stored as v·R² in standard form, which is the Montgomery form of v's Montgomery form.
+    stored = field.to_montgomery(pk.coef_value, R)
+    records[:, 12:] = np.ascontiguousarray(stored, dtype="<u8").view(np.uint8).reshape(n, 32)
+    coefs = _U32.pack(n) + records.tobytes()
+
+    def arr(a: np.ndarray) -> bytes:
+        return np.ascontiguousarray(a, dtype="<u8").tobytes()
+
+    sections = [
+        (1, _U32.pack(1)),
+        (2, header),
+        (3, ic),
+        (4, coefs),
+        (5, arr(pk.a_g1)),
+        (6, arr(pk.b_g1)),
+        (7, arr(pk.b_g2)),
+        (8, arr(pk.c_g1)),
+        (9, arr(pk.h_g1)),
+        (10, pk.contributions),
+    ]
+    return _binfile(b"zkey", 1, sections)

@@ -357,3 +357,25 @@ def fixed_base_msm_affine(tables, scalars):
     store_fe(out, (0,), x)
     store_fe(out, (1,), y)
     return out
+
+
+@njit(parallel=True, cache=True)
+def scale_affine(points, k):
+    """[k]P for every affine point of an (n, 2, 4) array, normalised back to affine in one batch."""
+    n = points.shape[0]
+    jac = np.empty((n, 3, 4), dtype=np.uint64)
+    for i in prange(n):
+        p = jac_mul_affine(load_fe(points, (i, 0)), load_fe(points, (i, 1)), k)
+        store_fe(jac, (i, 0), p[0])
+        store_fe(jac, (i, 1), p[1])
+        store_fe(jac, (i, 2), p[2])
+    zinv = batch_inv(np.ascontiguousarray(jac[:, 2, :]), P_MINUS_2, 0)
+    out = np.zeros((n, 2, 4), dtype=np.uint64)
+    for i in prange(n):
+        z = load_fe(zinv, (i,))
+        if f_is_zero(z):
+            continue
+        z2 = f_sqr(z)
+        store_fe(out, (i, 0), f_mul(load_fe(jac, (i, 0)), z2))
+        store_fe(out, (i, 1), f_mul(load_fe(jac, (i, 1)), f_mul(z2, z)))
+    return out

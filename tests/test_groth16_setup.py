@@ -1,0 +1,82 @@
+"""Writing .wtns/.zkey (byte-exact round trips) and phase-2 contributions that snarkjs proves with."""
+
+import json
+import random
+import subprocess
+from dataclasses import replace
+
+import pytest
+
+from zkcore.curve import G1
+from zkcore.groth16 import (
+    contribute,
+    key_digest,
+    prove,
+    public_signals,
+    verify,
+    verify_contribution,
+    write_wtns,
+    write_zkey,
+)
+
+
+@pytest.fixture(scope="module")
+def contributed(workload):
+    _, pk, _ = workload
+    first, r1 = contribute(pk, "regulator", random.Random(1))
+    second, r2 = contribute(first, "hospital association", random.Random(2))
+    return pk, first, r1, second, r2
+
+
+def test_files_round_trip_byte_for_byte(workload, tmp_path):
+    folder, pk, witness = workload
+    write_zkey(tmp_path / "k.zkey", pk)
+    write_wtns(tmp_path / "w.wtns", witness)
+    assert (tmp_path / "k.zkey").read_bytes() == (folder / "circuit.zkey").read_bytes()
+    assert (tmp_path / "w.wtns").read_bytes() == (folder / "witness.wtns").read_bytes()
+
+
+def test_a_chain_of_contributions_verifies_and_proofs_follow_the_new_key(workload, contributed):
+    _, _, witness = workload
+    pk, first, r1, second, r2 = contributed
+    assert verify_contribution(pk, first, r1) and verify_contribution(first, second, r2)
+    assert r2.before == r1.after == key_digest(first)
+    public = public_signals(second, witness)
+    proof = prove(second, witness)
+    assert verify(second.vk, proof, public)
+    assert not verify(pk.vk, proof, public)
+
+
+def test_forged_contributions_are_refused_even_with_a_matching_receipt(contributed):
+    pk, first, r1, _, _ = contributed
+    c = first.c_g1.copy()
+    c[[3, 4]] = c[[4, 3]]
+    h = first.h_g1.copy()
+    h[7] = h[8]
+    forgeries = [
+        replace(first, c_g1=c),
+        replace(first, h_g1=h),
+        replace(first, delta_g1=first.delta_g1 * 2),  # δ in G1 and G2 no longer agree
+        replace(first, vk=replace(first.vk, ic_g1=(G1.generator(),) + first.vk.ic_g1[1:])),
+    ]
+    for forged in forgeries:
+        receipt = replace(r1, after=key_digest(forged), delta_g1=forged.delta_g1, delta_g2=forged.vk.delta_g2)
+        assert not verify_contribution(pk, forged, receipt)
+    assert not verify_contribution(pk, first, replace(r1, before="0" * 64))
+    assert not verify_contribution(first, first, replace(r1, before=key_digest(first), after=key_digest(first)))
+
+
+def test_snarkjs_proves_with_a_contributed_key_we_wrote(workload, contributed, node_modules, tmp_path):
+    folder, _, _ = workload
+    *_, second, _ = contributed
+    write_zkey(tmp_path / "c.zkey", second)
+    (tmp_path / "vk.json").write_text(json.dumps(second.vk.to_snarkjs()))
+    snarkjs = str(node_modules / ".bin" / "snarkjs")
+    run = lambda *args: subprocess.run([snarkjs, *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)  # noqa: E731
+    proved = run("groth16", "prove", "c.zkey", str(folder / "witness.wtns"), "p.json", "pub.json")
+    assert proved.returncode == 0, proved.stderr
+    checked = run("groth16", "verify", "vk.json", "pub.json", "p.json")
+    assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr
+    # and the original key's verification key refuses that proof
+    checked = run("groth16", "verify", str(folder / "verification_key.json"), "pub.json", "p.json")
+    assert "OK" not in checked.stdout
