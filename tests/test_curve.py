@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from py_ecc import optimized_bn128 as ob
 
@@ -197,3 +197,28 @@ def test_direct_construction_validates():
     with pytest.raises(InvalidEncoding):
         G1(P, 2)
     assert G1(1, 2) == G1.generator()
+
+
+@settings(max_examples=10)
+@given(st.lists(scalars, min_size=1, max_size=6), st.integers(0, 2**32))
+def test_fixed_base_msm_matches_scalar_multiplications(ks, seed):
+    rng = random.Random(seed)
+    bases = [G1.generator() * rng.randrange(R) for _ in ks]
+    tables = np.stack([kc.fixed_base_table(*b._kernel()) for b in bases])
+    expected = G1.infinity()
+    for b, k in zip(bases, ks):
+        expected = expected + b * k
+    assert G1._from_jacobian(kc.fixed_base_msm(tables, field.ints_to_array(ks))) == expected
+    affine = kc.fixed_base_msm_affine(tables, field.ints_to_array(ks))
+    assert (field.fq_from_kernel(affine[0]), field.fq_from_kernel(affine[1])) == (expected.x, expected.y)
+
+
+@settings(max_examples=10)
+@given(scalars, st.integers(0, 2**32))
+def test_scale_affine_matches_scalar_multiplication(k, seed):
+    rng = random.Random(seed)
+    points = [G1.generator() * rng.randrange(R) for _ in range(5)] + [G1.infinity()]
+    arr = np.array([p._kernel() for p in points], dtype=np.uint64)
+    out = kc.scale_affine(arr, field.to_limbs(k))
+    got = [G1.from_affine(field.fq_from_kernel(row[0]), field.fq_from_kernel(row[1])) for row in out]
+    assert got == [p * k for p in points]
