@@ -9,10 +9,14 @@ import pytest
 
 from zkcore.curve import G1
 from zkcore.groth16 import (
+    SINGLE_PARTY_WARNING,
+    Proof,
     contribute,
     key_digest,
     prove,
+    public_inputs_from_snarkjs,
     public_signals,
+    setup_r1cs,
     verify,
     verify_contribution,
     write_wtns,
@@ -80,3 +84,45 @@ def test_snarkjs_proves_with_a_contributed_key_we_wrote(workload, contributed, n
     # and the original key's verification key refuses that proof
     checked = run("groth16", "verify", str(folder / "verification_key.json"), "pub.json", "p.json")
     assert "OK" not in checked.stdout
+
+
+@pytest.fixture(scope="module")
+def dsl_key():
+    from test_dsl import AgeAtLeast
+
+    compiled = AgeAtLeast.compile()
+    return compiled, setup_r1cs(compiled.cs, random.Random(11))
+
+
+def test_single_party_setup_proves_and_says_what_it_is(dsl_key):
+    compiled, pk = dsl_key
+    assert pk.provenance == SINGLE_PARTY_WARNING
+    witness = compiled.witness(cutoff=20_000, birthdate=9_000)
+    public = compiled.public_inputs(witness)
+    proof = prove(pk, witness)
+    assert verify(pk.vk, proof, public)
+    assert not verify(pk.vk, proof, [19_999])
+    # a witness that does not satisfy the circuit gives a proof that does not verify
+    cheat = list(witness)
+    cheat[2] = 20_001
+    assert not verify(pk.vk, prove(pk, cheat), public)
+
+
+def test_dsl_circuit_interoperates_with_snarkjs_both_ways(dsl_key, node_modules, tmp_path):
+    compiled, pk = dsl_key
+    witness = compiled.witness(cutoff=20_000, birthdate=20_000)
+    write_zkey(tmp_path / "age.zkey", pk)
+    write_wtns(tmp_path / "age.wtns", witness)
+    (tmp_path / "vk.json").write_text(json.dumps(pk.vk.to_snarkjs()))
+    snarkjs = str(node_modules / ".bin" / "snarkjs")
+    run = lambda *args: subprocess.run([snarkjs, *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)  # noqa: E731
+    # snarkjs proves with our key, we verify
+    proved = run("groth16", "prove", "age.zkey", "age.wtns", "p.json", "pub.json")
+    assert proved.returncode == 0, proved.stderr
+    theirs = Proof.from_snarkjs(json.loads((tmp_path / "p.json").read_text()))
+    assert public_inputs_from_snarkjs(json.loads((tmp_path / "pub.json").read_text())) == [20_000]
+    assert verify(pk.vk, theirs, [20_000])
+    # we prove, snarkjs verifies
+    (tmp_path / "ours.json").write_text(json.dumps(prove(pk, witness).to_snarkjs()))
+    checked = run("groth16", "verify", "vk.json", "pub.json", "ours.json")
+    assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr

@@ -2,11 +2,12 @@
 
 from .keys import Proof, VerifyingKey, public_inputs_from_snarkjs, public_inputs_to_snarkjs
 from .prover import create_proof, prove, public_signals
-from .setup import ContributionReceipt, contribute, key_digest, verify_contribution
+from .setup import SINGLE_PARTY_WARNING, ContributionReceipt, contribute, key_digest, setup_r1cs, verify_contribution
 from .snarkjs import ProvingKey, read_wtns, read_zkey, write_wtns, write_zkey
 from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
 
 __all__ = [
+    "SINGLE_PARTY_WARNING",
     "ContributionReceipt",
     "PreparedVerifyingKey",
     "Proof",
@@ -23,6 +24,7 @@ __all__ = [
     "public_signals",
     "read_wtns",
     "read_zkey",
+    "setup_r1cs",
     "verify",
     "verify_contribution",
     "write_wtns",

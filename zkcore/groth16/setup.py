@@ -20,11 +20,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import field
+from .. import field, poly
 from ..curve import G1, G2
 from ..kernels import curve as kc
 from ..pairing import pairing_check
 from ..params import R
+from .keys import VerifyingKey
 from .snarkjs import ProvingKey, zkey_bytes
 
 RANDOMIZER_BITS = 128
@@ -98,3 +99,87 @@ def verify_contribution(before: ProvingKey, after: ProvingKey, receipt: Contribu
         if not pairing_check([(_random_combination(new, rho), n2), (-_random_combination(old, rho), d2)]):
             return False
     return True
+
+
+# --- single-party setup (tests and demos only) ----------------------------------------------------
+
+SINGLE_PARTY_WARNING = "single-party setup: whoever ran it can forge proofs; for tests and demos only"
+
+
+def _lagrange_at(tau: int, points: list[int], vanishing: int, scale: int) -> list[int]:
+    """scale·vanishing·x_j/(τ − x_j) for every x_j, with one batch inversion."""
+    inverses = field.batch_inverse([(tau - x) % R for x in points], R)
+    return [scale * vanishing % R * x % R * inv % R for x, inv in zip(points, inverses)]
+
+
+def setup_r1cs(cs, rng=None) -> ProvingKey:
+    """Groth16 keys for a constraint system, from secrets drawn here and discarded.
+
+    The key has snarkjs's shape (extra constraints w_i·0 = 0 for the public wires, H bases for the
+    coset ω_2n·⟨ω_n⟩), so snarkjs proves with it once written with write_zkey. Single-party:
+    `provenance` says so, and phase-2 contributions (`contribute`) should follow for real use.
+    """
+    draw = (lambda: rng.randrange(2, R)) if rng is not None else (lambda: 2 + secrets.randbelow(R - 2))
+    n_constraints, n_public, n_wires = len(cs.constraints), cs.n_public, cs.n_wires
+    log_n = max(1, (n_constraints + n_public + 1 - 1).bit_length())
+    n = 1 << log_n
+    omega = poly.root_of_unity(log_n)
+    domain = [pow(omega, j, R) for j in range(n)]
+    while True:
+        tau, alpha, beta, gamma, delta = (draw() for _ in range(5))
+        if pow(tau, 2 * n, R) != 1:  # τ outside both the domain and its coset
+            break
+    tau_n = pow(tau, n, R)
+    lagrange = _lagrange_at(tau, domain, tau_n - 1, pow(n, -1, R))
+    shift = poly.root_of_unity(log_n + 1)
+    coset = [shift * x % R for x in domain]
+    delta_inv, gamma_inv = pow(delta, -1, R), pow(gamma, -1, R)
+    h_scalars = _lagrange_at(tau, coset, (tau_n + 1) * (tau_n - 1), pow(2 * n * delta, -1, R))
+
+    u, v, w = ([0] * n_wires for _ in range(3))
+    coefs = []
+    for k, (a, b, c) in enumerate(cs.constraints):
+        for matrix, lc, acc in ((0, a, u), (1, b, v), (2, c, w)):
+            for wire, coeff in lc.terms.items():
+                acc[wire] = (acc[wire] + coeff * lagrange[k]) % R
+                if matrix < 2:
+                    coefs.append((matrix, k, wire, coeff))
+    for i in range(n_public + 1):  # snarkjs's extra rows: public wire i in A, nothing in B or C
+        u[i] = (u[i] + lagrange[n_constraints + i]) % R
+        coefs.append((0, n_constraints + i, i, 1))
+
+    g1_table = kc.fixed_base_table(*G1.generator()._kernel())
+
+    def g1_points(scalars: list[int]) -> np.ndarray:
+        return kc.fixed_base_batch(g1_table, field.ints_to_array([s % R for s in scalars]))
+
+    def g1(s: int) -> G1:
+        return G1.generator() * s
+
+    def g2(s: int) -> G2:
+        return G2.generator() * s
+
+    combined = [(beta * u[i] + alpha * v[i] + w[i]) % R for i in range(n_wires)]
+    vk = VerifyingKey(g1(alpha), g2(beta), g2(gamma), g2(delta), tuple(g1(x * gamma_inv) for x in combined[: n_public + 1]))
+    b_g2 = np.array([(G2.generator() * s)._kernel() if s else (G2.infinity()._kernel()) for s in v], dtype=np.uint64)
+    matrix, constraint, signal = (np.array([e[i] for e in coefs], dtype=np.int64) for i in range(3))
+    pk = ProvingKey(
+        vk=vk,
+        beta_g1=g1(beta),
+        delta_g1=g1(delta),
+        n_vars=n_wires,
+        n_public=n_public,
+        log_domain=log_n,
+        a_g1=g1_points(u),
+        b_g1=g1_points(v),
+        b_g2=b_g2,
+        c_g1=g1_points([x * delta_inv for x in combined[n_public + 1 :]]),
+        h_g1=g1_points(h_scalars),
+        coef_matrix=matrix,
+        coef_constraint=constraint,
+        coef_signal=signal,
+        coef_value=field.to_montgomery(field.ints_to_array([e[3] for e in coefs]), R),
+        provenance=SINGLE_PARTY_WARNING,
+    )
+    del tau, alpha, beta, gamma, delta
+    return pk

@@ -93,6 +93,7 @@ class ProvingKey:
     coef_signal: np.ndarray  # wire index,
     coef_value: np.ndarray  # value (Montgomery Fr, (k, 4))
     contributions: bytes = b""  # snarkjs's phase-2 transcript (section 10), kept verbatim
+    provenance: str = "snarkjs .zkey"  # where the key came from; a single-party setup says so
 
 
 def _g1_point(buf: bytes, off: int) -> G1:

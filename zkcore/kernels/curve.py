@@ -359,6 +359,22 @@ def fixed_base_msm_affine(tables, scalars):
     return out
 
 
+@njit(cache=True)
+def _normalize_g1(jac):
+    """Jacobian G1 points (n, 3, 4) to affine (n, 2, 4) with one shared inversion; infinity → (0, 0)."""
+    n = jac.shape[0]
+    zinv = batch_inv(np.ascontiguousarray(jac[:, 2, :]), P_MINUS_2, 0)
+    out = np.zeros((n, 2, 4), dtype=np.uint64)
+    for i in range(n):
+        z = load_fe(zinv, (i,))
+        if f_is_zero(z):
+            continue
+        z2 = f_sqr(z)
+        store_fe(out, (i, 0), f_mul(load_fe(jac, (i, 0)), z2))
+        store_fe(out, (i, 1), f_mul(load_fe(jac, (i, 1)), f_mul(z2, z)))
+    return out
+
+
 @njit(parallel=True, cache=True)
 def scale_affine(points, k):
     """[k]P for every affine point of an (n, 2, 4) array, normalised back to affine in one batch."""
@@ -369,13 +385,18 @@ def scale_affine(points, k):
         store_fe(jac, (i, 0), p[0])
         store_fe(jac, (i, 1), p[1])
         store_fe(jac, (i, 2), p[2])
-    zinv = batch_inv(np.ascontiguousarray(jac[:, 2, :]), P_MINUS_2, 0)
-    out = np.zeros((n, 2, 4), dtype=np.uint64)
+    return _normalize_g1(jac)
+
+
+@njit(parallel=True, cache=True)
+def fixed_base_batch(table, scalars):
+    """[s]B for every scalar s ((n, 4) limbs), B the base of `table` (from fixed_base_table): (n, 2, 4)."""
+    n = scalars.shape[0]
+    jac = np.empty((n, 3, 4), dtype=np.uint64)
+    tables = table.reshape((1,) + table.shape)
     for i in prange(n):
-        z = load_fe(zinv, (i,))
-        if f_is_zero(z):
-            continue
-        z2 = f_sqr(z)
-        store_fe(out, (i, 0), f_mul(load_fe(jac, (i, 0)), z2))
-        store_fe(out, (i, 1), f_mul(load_fe(jac, (i, 1)), f_mul(z2, z)))
-    return out
+        p = fixed_base_msm(tables, scalars[i : i + 1])
+        store_fe(jac, (i, 0), p[0])
+        store_fe(jac, (i, 1), p[1])
+        store_fe(jac, (i, 2), p[2])
+    return _normalize_g1(jac)
