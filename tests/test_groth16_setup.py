@@ -19,6 +19,7 @@ from zkcore.groth16 import (
     setup_r1cs,
     verify,
     verify_contribution,
+    verify_contributions,
     write_wtns,
     write_zkey,
 )
@@ -44,6 +45,9 @@ def test_a_chain_of_contributions_verifies_and_proofs_follow_the_new_key(workloa
     _, _, witness = workload
     pk, first, r1, second, r2 = contributed
     assert verify_contribution(pk, first, r1) and verify_contribution(first, second, r2)
+    assert verify_contributions([pk, first, second], [r1, r2])
+    assert not verify_contributions([pk, second], [r2])
+    assert not verify_contributions([pk, first, second], [r2, r1])
     assert r2.before == r1.after == key_digest(first)
     public = public_signals(second, witness)
     proof = prove(second, witness)

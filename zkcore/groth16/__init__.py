@@ -2,7 +2,15 @@
 
 from .keys import Proof, VerifyingKey, public_inputs_from_snarkjs, public_inputs_to_snarkjs
 from .prover import create_proof, prove, public_signals
-from .setup import SINGLE_PARTY_WARNING, ContributionReceipt, contribute, key_digest, setup_r1cs, verify_contribution
+from .setup import (
+    SINGLE_PARTY_WARNING,
+    ContributionReceipt,
+    contribute,
+    key_digest,
+    setup_r1cs,
+    verify_contribution,
+    verify_contributions,
+)
 from .snarkjs import ProvingKey, read_wtns, read_zkey, write_wtns, write_zkey
 from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
 
@@ -27,6 +35,7 @@ __all__ = [
     "setup_r1cs",
     "verify",
     "verify_contribution",
+    "verify_contributions",
     "write_wtns",
     "write_zkey",
 ]

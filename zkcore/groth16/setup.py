@@ -183,3 +183,13 @@ def setup_r1cs(cs, rng=None) -> ProvingKey:
     )
     del tau, alpha, beta, gamma, delta
     return pk
+
+
+def verify_contributions(keys: list[ProvingKey], receipts: list[ContributionReceipt]) -> bool:
+    """Whether keys[i+1] is a verified contribution to keys[i] for every receipt, in order.
+
+    keys[0] is the starting key (e.g. from `setup_r1cs` or snarkjs); the last is the one to use.
+    """
+    if len(keys) != len(receipts) + 1:
+        return False
+    return all(verify_contribution(b, a, r) for b, a, r in zip(keys, keys[1:], receipts))
