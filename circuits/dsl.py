@@ -211,6 +211,8 @@ def _bind(circuit_cls, inputs, cs: ConstraintSystem, witness: list[int] | None, 
             setattr(instance, name, wires[0] if n is None else wires)
         if wanted == "public":
             cs.n_public = cs.n_wires - 1
+        else:
+            cs.n_private_inputs = cs.n_wires - 1 - cs.n_public
     return instance
 
 

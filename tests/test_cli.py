@@ -54,3 +54,14 @@ def test_demo_runs_the_story_and_every_check_passes():
     assert out.returncode == 0, out.stdout + out.stderr
     assert "NO" not in out.stdout
     assert out.stdout.count("yes") >= 8
+
+
+def test_export_vk_matches_snarkjs_export(shared, tmp_path):
+    folder = shared / "bench" / "eligibility-5654"
+    out = zkelig("groth16", "export-vk", str(folder / "circuit.zkey"), str(tmp_path / "vk.json"))
+    assert out.returncode == 0, out.stderr
+    ours, theirs = json.loads((tmp_path / "vk.json").read_text()), json.loads((folder / "verification_key.json").read_text())
+    for key in ("nPublic", "vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "IC"):
+        assert ours[key] == theirs[key]
+    out = zkelig("groth16", "export-vk", str(folder / "proof.json"), str(tmp_path / "x.json"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr

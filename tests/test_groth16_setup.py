@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from zkcore.curve import G1
+from zkcore.errors import InvalidEncoding
 from zkcore.groth16 import (
     SINGLE_PARTY_WARNING,
     Proof,
@@ -130,3 +131,23 @@ def test_dsl_circuit_interoperates_with_snarkjs_both_ways(dsl_key, node_modules,
     (tmp_path / "ours.json").write_text(json.dumps(prove(pk, witness).to_snarkjs()))
     checked = run("groth16", "verify", "vk.json", "pub.json", "ours.json")
     assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_r1cs_round_trip_and_snarkjs_reads_it(dsl_key, node_modules, tmp_path):
+    from zkcore.groth16 import read_r1cs, write_r1cs
+
+    compiled, _ = dsl_key
+    write_r1cs(tmp_path / "age.r1cs", compiled.cs)
+    back = read_r1cs(tmp_path / "age.r1cs")
+    assert (back.n_public, back.n_wires, back.n_private_inputs) == (1, compiled.cs.n_wires, 1)
+    assert [tuple(lc.terms for lc in c) for c in back.constraints] == [tuple(lc.terms for lc in c) for c in compiled.cs.constraints]
+    witness = compiled.witness(cutoff=5, birthdate=4)
+    back.check(witness)
+    info = subprocess.run([str(node_modules / ".bin" / "snarkjs"), "r1cs", "info", "age.r1cs"], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path)
+    assert info.returncode == 0, info.stderr
+    assert f"# of Constraints: {compiled.n_constraints}" in info.stdout
+    assert "# of Public Inputs: 1" in info.stdout and "# of Private Inputs: 1" in info.stdout
+    (tmp_path / "bad.r1cs").write_bytes((tmp_path / "age.r1cs").read_bytes()[:-9])
+    with pytest.raises(InvalidEncoding):
+        read_r1cs(tmp_path / "bad.r1cs")

@@ -75,6 +75,7 @@ class LinearCombination:
 class ConstraintSystem:
     n_public: int = 0
     n_wires: int = 1  # wire 0 = 1
+    n_private_inputs: int = 0  # secret input wires, which follow the public ones
     constraints: list[tuple[LinearCombination, LinearCombination, LinearCombination]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 

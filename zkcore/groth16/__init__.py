@@ -11,7 +11,7 @@ from .setup import (
     verify_contribution,
     verify_contributions,
 )
-from .snarkjs import ProvingKey, read_wtns, read_zkey, write_wtns, write_zkey
+from .snarkjs import ProvingKey, read_r1cs, read_wtns, read_zkey, write_r1cs, write_wtns, write_zkey
 from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
 
 __all__ = [
@@ -30,12 +30,14 @@ __all__ = [
     "public_inputs_from_snarkjs",
     "public_inputs_to_snarkjs",
     "public_signals",
+    "read_r1cs",
     "read_wtns",
     "read_zkey",
     "setup_r1cs",
     "verify",
     "verify_contribution",
     "verify_contributions",
+    "write_r1cs",
     "write_wtns",
     "write_zkey",
 ]

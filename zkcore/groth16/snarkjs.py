@@ -1,4 +1,5 @@
-"""snarkjs's binary files: iden3 `.wtns` witnesses and Groth16 `.zkey` proving keys, read and written.
+"""snarkjs's binary files, read and written: iden3 `.r1cs` constraint systems, `.wtns` witnesses and
+Groth16 `.zkey` proving keys.
 
 Both are iden3 "binfile" containers: 4-byte magic, u32 version, u32 section count, then
 sections of (u32 type, u64 size, bytes). In a .zkey, points are little-endian Montgomery
@@ -18,6 +19,7 @@ from .. import field
 from ..curve import G1, G2
 from ..errors import InvalidEncoding
 from ..params import P, R
+from ..r1cs import ConstraintSystem, LinearCombination
 from .keys import VerifyingKey
 
 _U32 = struct.Struct("<I")
@@ -259,3 +261,56 @@ def zkey_bytes(pk: ProvingKey) -> bytes:
         (10, pk.contributions),
     ]
     return _binfile(b"zkey", 1, sections)
+
+
+# --- .r1cs -----------------------------------------------------------------------------------------
+
+
+def _lc_bytes(lc: LinearCombination) -> bytes:
+    terms = sorted(lc.terms.items())
+    return _U32.pack(len(terms)) + b"".join(_U32.pack(w) + c.to_bytes(32, "little") for w, c in terms)
+
+
+def write_r1cs(path: str | Path, cs: ConstraintSystem) -> None:
+    """iden3's .r1cs (version 1): all public wires counted as public inputs, labels = wire indices."""
+    header = _field_header_bytes(R) + struct.pack(
+        "<IIIIQI", cs.n_wires, 0, cs.n_public, cs.n_private_inputs, cs.n_wires, len(cs.constraints)
+    )
+    constraints = b"".join(_lc_bytes(a) + _lc_bytes(b) + _lc_bytes(c) for a, b, c in cs.constraints)
+    labels = struct.pack(f"<{cs.n_wires}Q", *range(cs.n_wires))
+    Path(path).write_bytes(_binfile(b"r1cs", 1, [(1, header), (2, constraints), (3, labels)]))
+
+
+def read_r1cs(path: str | Path) -> ConstraintSystem:
+    what = "r1cs"
+    sections = _sections(Path(path).read_bytes(), b"r1cs", what)
+    header = _one(sections, 1, what)
+    off = _field_header(header, 0, R, what)
+    if len(header) != off + 28:
+        raise InvalidEncoding("r1cs: header has the wrong size")
+    n_wires, n_out, n_in, n_private, _, n_constraints = struct.unpack_from("<IIIIQI", header, off)
+    if 1 + n_out + n_in + n_private > n_wires:
+        raise InvalidEncoding("r1cs: more inputs than wires")
+    body, pos = _one(sections, 2, what), 0
+    cs = ConstraintSystem(n_public=n_out + n_in, n_wires=n_wires, n_private_inputs=n_private)
+    try:
+        for k in range(n_constraints):
+            lcs = []
+            for _ in range(3):
+                (n_terms,) = _U32.unpack_from(body, pos)
+                pos += 4
+                terms = {}
+                for _ in range(n_terms):
+                    (wire,) = _U32.unpack_from(body, pos)
+                    coeff = int.from_bytes(body[pos + 4 : pos + 36], "little")
+                    if wire >= n_wires or coeff >= R or len(body) < pos + 36:
+                        raise InvalidEncoding(f"r1cs: constraint {k} has a bad term")
+                    terms[wire] = coeff
+                    pos += 36
+                lcs.append(LinearCombination(terms))
+            cs.add(*lcs, f"r1cs constraint {k}")
+    except struct.error:
+        raise InvalidEncoding("r1cs: constraint section is truncated") from None
+    if pos != len(body):
+        raise InvalidEncoding("r1cs: trailing bytes after the constraints")
+    return cs
