@@ -59,12 +59,14 @@ def run_demo() -> int:
     if not bench.is_dir():
         console.print(f"[red]missing fixtures: {bench}[/red] (set ZKELIG_SHARED)")
         return 2
+    # Timings below exclude numba's one-off compilation, done (and cached on disk) here.
     with console.status("compiling kernels (cached after the first run)…"):
         vk = VerifyingKey.from_snarkjs(json.loads((bench / "verification_key.json").read_text()))
         proof = Proof.from_snarkjs(json.loads((bench / "proof.json").read_text()))
         public = public_inputs_from_snarkjs(json.loads((bench / "public.json").read_text()))
         verify(vk, proof, public)
         batch_verify(vk, [(proof, public)] * 2)
+        PoseidonTree.from_leaves(4, [1, 2, 3])
 
     secret, birthdate, insured_until, plan = 0x5EC12E7, 9_000, 21_000, 42
     leaf = poseidon([poseidon([secret]), birthdate, insured_until, plan])
