@@ -44,9 +44,6 @@ _FLAG_INFINITY = 0x80
 _FLAG_LARGER_Y = 0x40
 
 
-def _word(data: bytes, i: int) -> int:
-    return int.from_bytes(data[32 * i : 32 * i + 32], "big")
-
 
 def _scalar_limbs(k: int):
     return field.to_limbs(k % R)

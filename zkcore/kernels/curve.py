@@ -38,10 +38,6 @@ def jac_is_infinity(p):
     return f_is_zero(p[2])
 
 
-@njit(cache=True)
-def jac_neg(p):
-    return (p[0], f_neg(p[1]), p[2])
-
 
 @njit(cache=True)
 def jac_double(p):
@@ -136,13 +132,6 @@ def jac_eq(p, q):
     return f_eq(f_mul(f_mul(p[1], q[2]), z2z2), f_mul(f_mul(q[1], p[2]), z1z1))
 
 
-@njit(cache=True)
-def affine_on_curve(x, y, b):
-    """y² = x³ + b; infinity (0, 0) counts as on the curve."""
-    if f_is_zero(x) and f_is_zero(y):
-        return True
-    return f_eq(f_sqr(y), f_add(f_mul(f_sqr(x), x), b))
-
 
 @njit(cache=True)
 def jac_mul_affine(qx, qy, k):
@@ -159,16 +148,6 @@ def jac_mul_affine(qx, qy, k):
             acc = jac_add_affine(acc, qx, qy)
     return acc
 
-
-@njit(cache=True)
-def jac_mul(p, k):
-    """k·p for a Jacobian p (used for subgroup checks, where p may be any curve point)."""
-    acc = jac_infinity_like(p[0])
-    for i in range(255, -1, -1):
-        acc = jac_double(acc)
-        if (k[i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
-            acc = jac_add(acc, p)
-    return acc
 
 
 # --- multi-scalar multiplication (Pippenger with signed digits) -----------------------------

@@ -163,10 +163,6 @@ def fq6_mul_01(a, b0, b1):
     return (c0, c1, c2)
 
 
-@njit(cache=True)
-def fq6_mul_fq2(a, s):
-    return (fq2_mul(a[0], s), fq2_mul(a[1], s), fq2_mul(a[2], s))
-
 
 @njit(cache=True)
 def fq6_inv(a):
