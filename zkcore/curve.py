@@ -82,8 +82,7 @@ class _Point:
         return p
 
     def __post_init__(self):
-        checked = type(self).from_affine(self.x, self.y)
-        del checked
+        type(self).from_affine(self.x, self.y)  # raises unless (x, y) is a group point
 
     @property
     def is_infinity(self) -> bool:

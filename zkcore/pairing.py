@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -78,14 +79,9 @@ def pairing(p: G1, q: G2) -> Gt:
     return Gt._from_array(kp.final_exponentiation_array(miller_loop([(p, q)])))
 
 
-_FQ12_ONE_ARRAY = None
-
-
+@cache
 def _one_array() -> np.ndarray:
-    global _FQ12_ONE_ARRAY
-    if _FQ12_ONE_ARRAY is None:
-        _FQ12_ONE_ARRAY = Gt.one()._array()
-    return _FQ12_ONE_ARRAY
+    return Gt.one()._array()
 
 
 def pairing_check(pairs: Iterable[tuple[G1, G2 | PreparedG2]], miller_factor: np.ndarray | None = None) -> bool:

@@ -60,7 +60,6 @@ def contribute(pk: ProvingKey, name: str, rng=None) -> tuple[ProvingKey, Contrib
         h_g1=kc.scale_affine(pk.h_g1, k_inv),
         contributions=b"",
     )
-    del k
     return after, ContributionReceipt(name, key_digest(pk), key_digest(after), after.delta_g1, vk.delta_g2)
 
 
@@ -181,7 +180,6 @@ def setup_r1cs(cs, rng=None) -> ProvingKey:
         coef_value=field.to_montgomery(field.ints_to_array([e[3] for e in coefs]), R),
         provenance=SINGLE_PARTY_WARNING,
     )
-    del tau, alpha, beta, gamma, delta
     return pk
 
 

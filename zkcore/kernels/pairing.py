@@ -219,7 +219,8 @@ def _row(a, j, c):
 
 
 @njit(cache=True)
-def _frob(a, j):
+def fq12_frobenius(a, j):
+    """a^(p^j) for j in 1..3."""
     g = FROB_GAMMA[j - 1]
     c0, c1 = a
     if j % 2 == 1:
@@ -230,12 +231,6 @@ def _frob(a, j):
         (c0[0], fq2_mul(c0[1], g[2]), fq2_mul(c0[2], g[4])),
         (fq2_mul(c1[0], g[1]), fq2_mul(c1[1], g[3]), fq2_mul(c1[2], g[5])),
     )
-
-
-@njit(cache=True)
-def fq12_frobenius(a, j):
-    """a^(p^j) for j in 1..3."""
-    return _frob(a, j)
 
 
 @njit(cache=True)
@@ -256,17 +251,17 @@ def _exp_by_x(a):
 @njit(cache=True)
 def final_exponentiation(f):
     t1 = fq12_mul(fq12_conj(f), fq12_inv(f))  # f^(p⁶ − 1)
-    t1 = fq12_mul(t1, _frob(t1, 2))  # ^(p² + 1): now in the cyclotomic subgroup
-    fp = _frob(t1, 1)
-    fp2 = _frob(t1, 2)
-    fp3 = _frob(fp2, 1)
+    t1 = fq12_mul(t1, fq12_frobenius(t1, 2))  # ^(p² + 1): now in the cyclotomic subgroup
+    fp = fq12_frobenius(t1, 1)
+    fp2 = fq12_frobenius(t1, 2)
+    fp3 = fq12_frobenius(fp2, 1)
     fu = _exp_by_x(t1)
     fu2 = _exp_by_x(fu)
     fu3 = _exp_by_x(fu2)
-    y3 = fq12_conj(_frob(fu, 1))
-    fu2p = _frob(fu2, 1)
-    fu3p = _frob(fu3, 1)
-    y2 = _frob(fu2, 2)
+    y3 = fq12_conj(fq12_frobenius(fu, 1))
+    fu2p = fq12_frobenius(fu2, 1)
+    fu3p = fq12_frobenius(fu3, 1)
+    y2 = fq12_frobenius(fu2, 2)
     y0 = fq12_mul(fq12_mul(fp, fp2), fp3)
     y1 = fq12_conj(t1)
     y5 = fq12_conj(fu2)
