@@ -7,17 +7,19 @@
         def define(self, api):
             api.assert_le(self.birthdate, self.cutoff, bits=64)
 
-`define` runs once to build the R1CS and once per witness with values attached; the constraint
-structure may not depend on values (checked). Hints compute witness values a constraint must
-then pin; comparisons range-check their own operands, unlike circomlib's LessThan.
+`define` runs once, at compile time, and records how each new wire's value follows from earlier
+ones; a witness is then the inputs followed by that recorded program, replayed, so the constraint
+structure cannot depend on values. Hints compute witness values a constraint must then pin;
+comparisons range-check their own operands, unlike circomlib's LessThan.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from zkcore.errors import InvalidEncoding, Unsatisfied
+from zkcore.errors import InvalidEncoding
 from zkcore.params import R
 from zkcore.r1cs import ConstraintSystem, LinearCombination
 
@@ -54,9 +56,10 @@ def _inputs(circuit_cls) -> list[tuple[str, str, int | None]]:
 class API:
     """What `define` builds with. Values are linear combinations of wires."""
 
-    def __init__(self, cs: ConstraintSystem, witness: list[int] | None):
+    def __init__(self, cs: ConstraintSystem):
         self.cs = cs
-        self.witness = witness  # None while compiling
+        self.program: list[Callable[[], int] | None] = []  # computes wire n_inputs + 1 + k
+        self.witness: list[int] | None = None  # set while the program replays
 
     # --- values ---
 
@@ -68,8 +71,7 @@ class API:
 
     def _new(self, compute: Callable[[], int] | None) -> Value:
         index = self.cs.new_wire()
-        if self.witness is not None:
-            self.witness.append(compute() % R if compute else 0)
+        self.program.append(compute)
         return LinearCombination.wire(index)
 
     def constant(self, v: int) -> Value:
@@ -164,6 +166,8 @@ class CompiledCircuit:
     circuit: type
     cs: ConstraintSystem
     inputs: list[tuple[str, str, int | None]]
+    api: API
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def n_constraints(self) -> int:
@@ -171,13 +175,21 @@ class CompiledCircuit:
 
     def witness(self, **values) -> list[int]:
         """The full witness for named input values; raises Unsatisfied naming a failing constraint."""
-        witness = [1]
-        cs = ConstraintSystem()
-        instance = _bind(self.circuit, self.inputs, cs, witness, values)
-        instance.define(API(cs, witness))
-        if len(cs.constraints) != len(self.cs.constraints) or cs.n_wires != self.cs.n_wires:
-            raise Unsatisfied("the circuit's structure depends on its inputs")
+        witness = self.solve(**values)
         self.cs.check(witness)
+        return witness
+
+    def solve(self, **values) -> list[int]:
+        """Every wire's value as the recorded program computes it, unchecked (tests forge from this)."""
+        witness = [1]
+        _bind(self.circuit, self.inputs, ConstraintSystem(), witness, values)
+        with self.lock:  # the recorded closures read the witness through the one shared API
+            self.api.witness = witness
+            try:
+                for compute in self.api.program:
+                    witness.append(compute() % R if compute else 0)
+            finally:
+                self.api.witness = None
         return witness
 
     def public_inputs(self, witness: Sequence[int]) -> list[int]:
@@ -227,5 +239,6 @@ class Circuit:
         cs = ConstraintSystem()
         inputs = _inputs(cls)
         instance = _bind(cls, inputs, cs, None, None)
-        instance.define(API(cs, None))
-        return CompiledCircuit(cls, cs, inputs)
+        api = API(cs)
+        instance.define(api)
+        return CompiledCircuit(cls, cs, inputs, api)

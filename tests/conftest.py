@@ -58,3 +58,11 @@ def workload(shared):
 
     folder = shared / "bench" / "eligibility-5654"
     return folder, read_zkey(folder / "circuit.zkey"), read_wtns(folder / "witness.wtns")
+
+
+@pytest.fixture(scope="session")
+def query_keys():
+    """The credential query circuit's depth-20 keys, generated once into .zkelig/keys and reused."""
+    from service.keys import ensure_keys
+
+    return ensure_keys()

@@ -16,7 +16,7 @@ from . import field
 from .errors import InvalidEncoding
 from .kernels import poseidon as kpos
 from .params import R
-from .poseidon_params import MAX_WIDTH, poseidon_params, sparse_poseidon
+from .poseidon_params import MAX_WIDTH, sparse_poseidon
 
 MAX_INPUTS = MAX_WIDTH - 1
 _SERIAL_BELOW = 64
@@ -40,14 +40,6 @@ def _sparse_kernel_params(t: int):
     )
 
 
-@lru_cache(maxsize=None)
-def _kernel_params(t: int):
-    p = poseidon_params(t)
-    rc = _mont_array([c for row in p.round_constants for c in row], (-1, t, 4))
-    mds = _mont_array([c for row in p.mds for c in row], (t, t, 4))
-    return rc, mds, p.full_rounds, p.partial_rounds
-
-
 def _check_inputs(inputs: Sequence[int]) -> list[int]:
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise InvalidEncoding(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
@@ -56,8 +48,7 @@ def _check_inputs(inputs: Sequence[int]) -> list[int]:
 
 def _run(rows: np.ndarray, init: np.ndarray, n_out: int) -> np.ndarray:
     t = rows.shape[1] + 1
-    rc, mds, full, partial = _kernel_params(t)
-    return kpos.hash_many(rows, init, rc, mds, full, partial, n_out, rows.shape[0] >= _SERIAL_BELOW)
+    return kpos.hash_many(rows, init, *_sparse_kernel_params(t), n_out, rows.shape[0] >= _SERIAL_BELOW)
 
 
 def poseidon_ex(inputs: Sequence[int], init_state: int = 0, n_out: int = 1) -> list[int]:

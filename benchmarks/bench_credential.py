@@ -1,0 +1,54 @@
+"""The credential query circuit (Q = 4, M = 8) at tree depths 20 and 32: constraints, prove, verify.
+
+"prove" is the Groth16 prover on a ready witness (both cores); "holder" is what a phone waits for
+through prove_request: the circuit's witness program, its check, and the proof.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from _common import median_time, report
+
+from circuits import credentials as cr
+from circuits.credential_query import credential_query_circuit
+from circuits.requests import circuit_inputs, prove_request, reimbursable, verify_presentation
+from service.keys import ensure_keys
+from zkcore.groth16 import prove
+from zkcore.merkle.poseidon_tree import PoseidonTree
+
+TODAY = dt.date(2026, 11, 22)
+
+
+def rows_for(depth: int) -> list:
+    keys = ensure_keys(depth=depth)
+    circuit = credential_query_circuit(depth)
+    secret = cr.new_secret()
+    values = {"plan": 9, "insured_from": dt.date(2026, 1, 1), "insured_until": dt.date(2026, 12, 31),
+              "annual_cap_cents": 500_000, "region": 3}
+    credential = cr.issue(cr.INSURANCE, "insurer-a", cr.id_commitment(secret), values, dt.date(2030, 1, 1))
+    tree = PoseidonTree(depth)
+    tree.extend(list(range(1, 1001)))
+    path = tree.path(tree.append(credential.leaf))
+    request = reimbursable([2, 9], 120_000, dt.date(2026, 6, 1), TODAY, ["insurer-a"], "claims/2026")
+    witness = circuit.witness(**circuit_inputs(credential, secret, path, request))
+    presentation = prove_request(credential, secret, path, request, keys.pk)
+    roots = {"insurer-a": {tree.root}}
+    assert verify_presentation(keys.vk, request, presentation, roots)
+    label = f"depth {depth}, {circuit.n_constraints:,} constraints"
+    return [
+        (f"prove, {label}", median_time(lambda: prove(keys.pk, witness), repeat=9), "", None, "witness ready"),
+        (f"holder: witness + check + prove, {label}",
+         median_time(lambda: prove_request(credential, secret, path, request, keys.pk), repeat=7), "", None, ""),
+        (f"verify presentation, {label}",
+         median_time(lambda: verify_presentation(keys.vk, request, presentation, roots), repeat=50), "", None,
+         "public inputs from the request + Groth16 verify"),
+    ]
+
+
+def main() -> None:
+    report("Credential query circuit: Q = 4, M = 8", [*rows_for(20), *rows_for(32)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Setup artifacts for the credential query circuit: a content-addressed keys directory.
+
+    keys/credential-query-d20-q4-m8/
+        circuit.zkey             proving key (snarkjs format)
+        verification_key.json    snarkjs verification key
+        transcript.json          phase-2 contribution receipts, each checked with pairings when made
+        metadata.json            parameters, constraint count, sha256 of every file above, provenance
+
+`ensure_keys` loads a directory whose files still match their recorded digests and otherwise
+generates it (compile, setup, contributions, write), so tests and the demo pay for a setup once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from circuits.credential_query import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q, PUBLIC_INPUTS, credential_query_circuit
+from zkcore.errors import InvalidEncoding
+from zkcore.groth16 import (
+    SINGLE_PARTY_WARNING,
+    ProvingKey,
+    VerifyingKey,
+    contribute,
+    key_digest,
+    read_zkey,
+    setup_r1cs,
+    verify_contribution,
+    write_zkey,
+)
+
+FILES = ("circuit.zkey", "verification_key.json", "transcript.json")
+DEFAULT_CONTRIBUTORS = ("zkelig-demo-regulator", "zkelig-demo-hospitals")
+
+
+def default_keys_dir() -> Path:
+    """$ZKELIG_KEYS, else .zkelig/keys in the repository (ignored by git)."""
+    env = os.environ.get("ZKELIG_KEYS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / ".zkelig" / "keys"
+
+
+def circuit_name(depth: int, q: int, m: int) -> str:
+    return f"credential-query-d{depth}-q{q}-m{m}"
+
+
+def vk_digest(vk: VerifyingKey) -> str:
+    """sha256 of the canonical JSON of the snarkjs verification key: what the ledger registers."""
+    return hashlib.sha256(json.dumps(vk.to_snarkjs(), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class KeySet:
+    directory: Path
+    metadata: dict
+
+    @cached_property
+    def pk(self) -> ProvingKey:
+        return read_zkey(self.directory / "circuit.zkey")
+
+    @cached_property
+    def vk(self) -> VerifyingKey:
+        return VerifyingKey.from_snarkjs(json.loads((self.directory / "verification_key.json").read_text()))
+
+    @property
+    def vk_digest(self) -> str:
+        return self.metadata["vk_digest"]
+
+
+def load_keys(directory: Path) -> KeySet:
+    """A keys directory whose files match the digests in its metadata; InvalidEncoding otherwise."""
+    try:
+        metadata = json.loads((directory / "metadata.json").read_text())
+        recorded = metadata["files"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InvalidEncoding(f"{directory}: no readable metadata.json ({e})") from None
+    for name in FILES:
+        path = directory / name
+        if not path.is_file() or _sha256_file(path) != recorded.get(name):
+            raise InvalidEncoding(f"{directory / name} is missing or does not match its recorded sha256")
+    return KeySet(directory, metadata)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(f.name, path)
+
+
+def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
+                  contributors: Sequence[str] = DEFAULT_CONTRIBUTORS,
+                  progress: Callable[[str], None] = lambda step: None) -> KeySet:
+    """Compile, set up, apply and check each contribution, then write files and metadata last."""
+    progress("compiling the circuit")
+    circuit = credential_query_circuit(depth, q, m)
+    progress("initial setup")
+    pk = setup_r1cs(circuit.cs)
+    receipts = []
+    for name in contributors:
+        progress(f"contribution by {name}")
+        after, receipt = contribute(pk, name)
+        if not verify_contribution(pk, after, receipt):
+            raise RuntimeError(f"contribution by {name} does not verify")
+        pk = after
+        receipts.append({
+            "name": receipt.name, "before": receipt.before, "after": receipt.after,
+            "delta_g1": receipt.delta_g1.to_snarkjs(), "delta_g2": receipt.delta_g2.to_snarkjs(),
+        })
+    progress("writing the keys")
+    directory.mkdir(parents=True, exist_ok=True)
+    write_zkey(directory / "circuit.zkey", pk)
+    _write_atomic(directory / "verification_key.json", json.dumps(pk.vk.to_snarkjs(), indent=1).encode())
+    _write_atomic(directory / "transcript.json", json.dumps({"initial": "single-party setup", "contributions": receipts}, indent=1).encode())
+    metadata = {
+        "circuit": circuit_name(depth, q, m),
+        "depth": depth,
+        "q": q,
+        "m": m,
+        "constraints": circuit.n_constraints,
+        "public_inputs": list(PUBLIC_INPUTS),
+        "provenance": SINGLE_PARTY_WARNING if not contributors else
+        f"single-party setup followed by {len(contributors)} verified contribution(s); sound if one contributor was honest",
+        "key_digest": key_digest(pk),
+        "vk_digest": vk_digest(pk.vk),
+        "files": {name: _sha256_file(directory / name) for name in FILES},
+    }
+    _write_atomic(directory / "metadata.json", json.dumps(metadata, indent=1).encode())
+    return KeySet(directory, metadata)
+
+
+def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
+                progress: Callable[[str], None] = lambda step: None) -> KeySet:
+    """The keys for (depth, Q, M) under `root`, generated once and reused while their digests match."""
+    directory = (root or default_keys_dir()) / circuit_name(depth, q, m)
+    try:
+        return load_keys(directory)
+    except InvalidEncoding:
+        return generate_keys(directory, depth, q, m, progress=progress)
