@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from zkcore.errors import InvalidEncoding
 from zkcore.params import R
@@ -59,6 +60,7 @@ class API:
     def __init__(self, cs: ConstraintSystem):
         self.cs = cs
         self.program: list[Callable[[], int] | None] = []  # computes wire n_inputs + 1 + k
+        self.products: set[int] = set()  # constraints out = a·b whose out the program computes as a·b
         self.witness: list[int] | None = None  # set while the program replays
 
     # --- values ---
@@ -90,6 +92,7 @@ class API:
             if k is not None:
                 return y * k
         out = self._new(lambda: self.value(a) * self.value(b))
+        self.products.add(len(self.cs.constraints))
         self.cs.add(a, b, out, name)
         return out
 
@@ -176,8 +179,13 @@ class CompiledCircuit:
     def witness(self, **values) -> list[int]:
         """The full witness for named input values; raises Unsatisfied naming a failing constraint."""
         witness = self.solve(**values)
-        self.cs.check(witness)
+        self.cs.check(witness, self.checked)
         return witness
+
+    @cached_property
+    def checked(self) -> list[int]:
+        """The constraints a replayed witness could fail: all but products the program computes."""
+        return [k for k in range(self.n_constraints) if k not in self.api.products]
 
     def solve(self, **values) -> list[int]:
         """Every wire's value as the recorded program computes it, unchecked (tests forge from this)."""

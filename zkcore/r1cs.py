@@ -87,16 +87,18 @@ class ConstraintSystem:
         self.constraints.append((LinearCombination.of(a), LinearCombination.of(b), LinearCombination.of(c)))
         self.names.append(name)
 
-    def first_unsatisfied(self, witness: Sequence[int]) -> int | None:
-        for k, (a, b, c) in enumerate(self.constraints):
+    def first_unsatisfied(self, witness: Sequence[int], only: Sequence[int] | None = None) -> int | None:
+        """The index of the first failing constraint (among `only`, if given), or None."""
+        for k in range(len(self.constraints)) if only is None else only:
+            a, b, c = self.constraints[k]
             if a.evaluate(witness) * b.evaluate(witness) % R != c.evaluate(witness):
                 return k
         return None
 
-    def check(self, witness: Sequence[int]) -> None:
-        """Raise Unsatisfied naming the first failing constraint."""
+    def check(self, witness: Sequence[int], only: Sequence[int] | None = None) -> None:
+        """Raise Unsatisfied naming the first failing constraint (checking those in `only`, if given)."""
         if len(witness) != self.n_wires or witness[0] != 1:
             raise Unsatisfied(f"witness must have {self.n_wires} wires with wire 0 = 1")
-        k = self.first_unsatisfied(witness)
+        k = self.first_unsatisfied(witness, only)
         if k is not None:
             raise Unsatisfied(f"constraint #{k} ({self.names[k]}) is not satisfied")
