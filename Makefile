@@ -28,6 +28,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_poseidon.py
 	$(PY) benchmarks/bench_prove.py
 	$(PY) benchmarks/bench_credential.py
+	$(PY) benchmarks/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

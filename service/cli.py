@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
+from .cli_audit import audit_command
 from .cli_groth16 import groth16_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="zkelig: eligibility proofs that reveal nothing else.")
 app.add_typer(groth16_app, name="groth16")
+app.command("audit")(audit_command)
 
 
 @app.command()

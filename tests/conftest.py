@@ -66,3 +66,28 @@ def query_keys():
     from service.keys import ensure_keys
 
     return ensure_keys()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server (initdb + pg_ctl); missing under CI is a failure, not a skip."""
+    from pgserver import PostgresUnavailable, postgres_server
+
+    try:
+        with postgres_server() as dsn:
+            yield dsn
+    except PostgresUnavailable as err:
+        if in_ci():
+            pytest.fail(f"PostgreSQL is needed in CI: {err}")
+        pytest.skip(str(err))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """A URL for an empty ledger database on each store (the same tests run against both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    from pgserver import fresh_database
+
+    dsn = request.getfixturevalue("pg_server")
+    return fresh_database(dsn, f"t{abs(hash(request.node.nodeid)) % 10**12}")

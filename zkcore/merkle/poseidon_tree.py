@@ -73,8 +73,10 @@ class PoseidonTree:
     def __init__(self, depth: int):
         self.depth = _check_depth(depth)
         self._zeros = zero_hashes(depth)
-        # levels[h] holds the nodes of height h that have a non-empty leaf below them.
+        # levels[h][:counts[h]] holds the nodes of height h that have a non-empty leaf below them;
+        # buffers grow by doubling so that appends in small batches stay amortised O(1).
         self._levels = [np.zeros((0, 4), dtype=np.uint64) for _ in range(depth + 1)]
+        self._counts = [0] * (depth + 1)
         self.size = 0
 
     @property
@@ -88,7 +90,9 @@ class PoseidonTree:
         tree._check_room(len(leaves))
         for leaf in leaves:
             field.check_scalar(leaf, "leaf")
-        tree._levels[0] = field.ints_to_array(leaves) if leaves else np.zeros((0, 4), dtype=np.uint64)
+        tree._grow(0, len(leaves))
+        if leaves:
+            tree._levels[0][: len(leaves)] = field.ints_to_array(leaves)
         tree.size = len(leaves)
         tree._rebuild_from(0, 0)
         return tree
@@ -97,21 +101,26 @@ class PoseidonTree:
         if self.size + extra > self.capacity:
             raise ValueError(f"tree of depth {self.depth} holds at most {self.capacity} leaves")
 
+    def _grow(self, height: int, count: int) -> None:
+        """Make room for `count` nodes at `height` (keeping the first counts[height]) and set the count."""
+        buffer = self._levels[height]
+        if buffer.shape[0] < count:
+            bigger = np.zeros((max(count, 2 * buffer.shape[0], 16), 4), dtype=np.uint64)
+            bigger[: self._counts[height]] = buffer[: self._counts[height]]
+            self._levels[height] = bigger
+        self._counts[height] = count
+
     def _rebuild_from(self, height: int, first: int) -> None:
         """Recompute levels above `height`, from the parent of node `first` rightwards."""
         for h in range(height, self.depth):
-            level = self._levels[h]
-            n_parents = (level.shape[0] + 1) // 2
+            count = self._counts[h]
+            n_parents = (count + 1) // 2
             start = first // 2
-            padded = level
-            if level.shape[0] % 2:
-                padded = np.concatenate([level, field.ints_to_array([self._zeros[h]])])
-            pairs = padded[2 * start : 2 * n_parents].reshape(-1, 2, 4)
-            parents = self._levels[h + 1]
-            if parents.shape[0] < n_parents:
-                parents = np.concatenate([parents, np.zeros((n_parents - parents.shape[0], 4), dtype=np.uint64)])
-            parents[start:n_parents] = hash_rows(pairs)
-            self._levels[h + 1] = parents
+            pairs = self._levels[h][2 * start : count]
+            if count % 2:
+                pairs = np.concatenate([pairs, field.ints_to_array([self._zeros[h]])])
+            self._grow(h + 1, n_parents)
+            self._levels[h + 1][start:n_parents] = hash_rows(pairs.reshape(-1, 2, 4))
             first = start
 
     def append(self, leaf: int) -> int:
@@ -125,7 +134,8 @@ class PoseidonTree:
             field.check_scalar(leaf, "leaf")
         first = self.size
         if leaves:
-            self._levels[0] = np.concatenate([self._levels[0], field.ints_to_array(leaves)])
+            self._grow(0, first + len(leaves))
+            self._levels[0][first : first + len(leaves)] = field.ints_to_array(leaves)
             self.size += len(leaves)
             self._rebuild_from(0, first)
         return first
@@ -144,9 +154,8 @@ class PoseidonTree:
             self._levels[h + 1][node] = field.ints_to_array([parent])[0]
 
     def _node(self, height: int, index: int) -> int:
-        level = self._levels[height]
-        if index < level.shape[0]:
-            return field.from_limbs(level[index])
+        if index < self._counts[height]:
+            return field.from_limbs(self._levels[height][index])
         return self._zeros[height]
 
     def leaf(self, index: int) -> int:
@@ -165,7 +174,7 @@ class PoseidonTree:
         return MerklePath(index, siblings)
 
     def leaves(self) -> list[int]:
-        return field.array_to_ints(self._levels[0])
+        return field.array_to_ints(self._levels[0][: self.size])
 
     def frontier(self) -> Frontier:
         """The resumable O(depth) state of this tree."""

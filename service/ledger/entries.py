@@ -1,0 +1,175 @@
+"""Ledger entries and their canonical, versioned binary encoding (one RFC 6962 leaf each).
+
+    entry = version (0x01) ‖ kind (1 byte) ‖ fields
+
+Fields are fixed-width or length-prefixed: identifiers as 1-byte length + ASCII matching
+ID_PATTERN, integers as 8-byte big-endian, field elements as 32-byte big-endian (< r), digests
+and keys as raw 32 bytes. There is no free-form field, so no entry can carry a personal
+attribute: the ledger holds identifiers of organisations, commitments, nullifiers and digests.
+Decoding is strict (exact length, canonical values), so every entry has one encoding.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+from zkcore.errors import InvalidEncoding
+from zkcore.params import R
+
+VERSION = 1
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+
+
+class Kind(IntEnum):
+    ISSUER = 1
+    CIRCUIT_KEY = 2
+    COMMITMENT = 3
+    REVOCATION = 4
+    NULLIFIER = 5
+    ISSUER_ROOT = 6
+
+
+def check_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise InvalidEncoding(f"{what} must match {ID_PATTERN.pattern}")
+    return value
+
+
+def _check_element(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < R:
+        raise InvalidEncoding(f"{what} must be a field element")
+    return value
+
+
+def _check_bytes32(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes) or len(value) != 32:
+        raise InvalidEncoding(f"{what} must be 32 bytes")
+    return value
+
+
+def _check_u64(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 64:
+        raise InvalidEncoding(f"{what} must be an unsigned 64-bit integer")
+    return value
+
+
+@dataclass(frozen=True)
+class IssuerRegistered:
+    issuer: str
+    public_key: bytes  # Ed25519, raw 32 bytes
+
+    kind = Kind.ISSUER
+
+
+@dataclass(frozen=True)
+class CircuitKeyRegistered:
+    circuit: str
+    vk_digest: bytes  # sha256 of the canonical verification key JSON
+
+    kind = Kind.CIRCUIT_KEY
+
+
+@dataclass(frozen=True)
+class Commitment:
+    issuer: str
+    leaf_index: int
+    leaf: int
+
+    kind = Kind.COMMITMENT
+
+
+@dataclass(frozen=True)
+class Revocation:
+    issuer: str
+    leaf_index: int
+
+    kind = Kind.REVOCATION
+
+
+@dataclass(frozen=True)
+class NullifierUsed:
+    scope: int  # circuits.credentials.scope_id of the scope name
+    nullifier: int
+    verifier: str
+    receipt_digest: bytes  # sha256 of the verification receipt's body
+
+    kind = Kind.NULLIFIER
+
+
+@dataclass(frozen=True)
+class IssuerRoot:
+    issuer: str
+    tree_size: int
+    root: int
+
+    kind = Kind.ISSUER_ROOT
+
+
+Entry = IssuerRegistered | CircuitKeyRegistered | Commitment | Revocation | NullifierUsed | IssuerRoot
+
+# Per kind: the fields in order and their codec ("id", "u64", "element", "bytes32").
+_LAYOUT: dict[Kind, tuple[type, tuple[tuple[str, str], ...]]] = {
+    Kind.ISSUER: (IssuerRegistered, (("issuer", "id"), ("public_key", "bytes32"))),
+    Kind.CIRCUIT_KEY: (CircuitKeyRegistered, (("circuit", "id"), ("vk_digest", "bytes32"))),
+    Kind.COMMITMENT: (Commitment, (("issuer", "id"), ("leaf_index", "u64"), ("leaf", "element"))),
+    Kind.REVOCATION: (Revocation, (("issuer", "id"), ("leaf_index", "u64"))),
+    Kind.NULLIFIER: (NullifierUsed, (("scope", "element"), ("nullifier", "element"), ("verifier", "id"),
+                                     ("receipt_digest", "bytes32"))),
+    Kind.ISSUER_ROOT: (IssuerRoot, (("issuer", "id"), ("tree_size", "u64"), ("root", "element"))),
+}
+_CHECK = {"id": check_id, "u64": _check_u64, "element": _check_element, "bytes32": _check_bytes32}
+
+
+def encode(entry: Entry) -> bytes:
+    _, fields = _LAYOUT[entry.kind]
+    out = bytearray((VERSION, entry.kind))
+    for name, codec in fields:
+        value = _CHECK[codec](getattr(entry, name), name)
+        if codec == "id":
+            out.append(len(value))
+            out += value.encode()
+        elif codec == "u64":
+            out += struct.pack(">Q", value)
+        elif codec == "element":
+            out += value.to_bytes(32, "big")
+        else:
+            out += value
+    return bytes(out)
+
+
+def decode(data: bytes) -> Entry:
+    """The entry `data` encodes; InvalidEncoding unless it is the one canonical encoding."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) < 2:
+        raise InvalidEncoding("an entry has a version and a kind byte")
+    if data[0] != VERSION:
+        raise InvalidEncoding(f"unknown entry version {data[0]}")
+    try:
+        cls, fields = _LAYOUT[Kind(data[1])]
+    except ValueError:
+        raise InvalidEncoding(f"unknown entry kind {data[1]}") from None
+    values, pos = {}, 2
+    for name, codec in fields:
+        if codec == "id":
+            n = data[pos] if pos < len(data) else 0
+            raw = bytes(data[pos + 1 : pos + 1 + n])
+            if n == 0 or len(raw) != n:
+                raise InvalidEncoding(f"entry field {name} is truncated")
+            try:
+                values[name] = check_id(raw.decode("ascii"), name)
+            except UnicodeDecodeError:
+                raise InvalidEncoding(f"entry field {name} is not ASCII") from None
+            pos += 1 + n
+            continue
+        width = 8 if codec == "u64" else 32
+        raw = bytes(data[pos : pos + width])
+        if len(raw) != width:
+            raise InvalidEncoding(f"entry field {name} is truncated")
+        value = int.from_bytes(raw, "big") if codec in ("u64", "element") else raw
+        values[name] = _CHECK[codec](value, name)
+        pos += width
+    if pos != len(data):
+        raise InvalidEncoding("trailing bytes after the entry")
+    return cls(**values)

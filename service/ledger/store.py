@@ -1,0 +1,258 @@
+"""Ledger storage behind one interface: SQLite (the embedded default) and PostgreSQL (psycopg 3).
+
+Tables:
+    entries(idx, data)                  the log, one canonical entry per index
+    nodes(id, hash)                     RFC 6962 perfect-subtree roots of height ≥ STORED_HEIGHT,
+                                        id = height << 48 | index (lower ones are recomputed
+                                        from at most 2^STORED_HEIGHT − 1 entries: O(1) extra reads)
+    nullifiers(scope, nullifier, idx)   unique per (scope, nullifier)
+    heads(size, checkpoint)             every signed tree head
+    issuers(name, frontier)             each issuer tree's resumable Frontier
+    roots(issuer, root, idx, ts_ms)     issuer root snapshots with the time they were published
+
+SQLite runs in WAL mode with synchronous=FULL: a transaction that returned from COMMIT is on disk.
+PostgreSQL writers from several service replicas serialise on an advisory lock held for the
+transaction; the nullifiers' primary key is the last line of defence against double use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+STORED_HEIGHT = 4
+_LOCK_KEY = 0x7A6B656C6967  # "zkelig"
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS entries (idx {int} PRIMARY KEY, data {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS nodes (id {int} PRIMARY KEY, hash {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS nullifiers (scope {blob} NOT NULL, nullifier {blob} NOT NULL, idx {int} NOT NULL,"
+    " PRIMARY KEY (scope, nullifier)){without_rowid}",
+    "CREATE TABLE IF NOT EXISTS heads (size {int} PRIMARY KEY, checkpoint TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS issuers (name TEXT PRIMARY KEY, frontier {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS roots (issuer TEXT NOT NULL, root {blob} NOT NULL, idx {int} NOT NULL,"
+    " ts_ms {int} NOT NULL, PRIMARY KEY (issuer, idx)){without_rowid}",
+]
+
+
+def node_id(height: int, index: int) -> int:
+    return height << 48 | index
+
+
+class Tx:
+    """One transaction's operations; SQL is written with '?' placeholders."""
+
+    def __init__(self, store: Store, conn):
+        self.store, self.conn = store, conn
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.store.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence = ()):
+        return self.conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        if rows:
+            cur = self.conn.cursor()
+            cur.executemany(self._sql(sql), rows)
+
+    def one(self, sql: str, params: Sequence = ()):
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence = ()) -> list:
+        return self.execute(sql, params).fetchall()
+
+    # --- the log ---
+
+    def size(self) -> int:
+        return self.one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0]
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        return [bytes(r[0]) for r in self.all("SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end))]
+
+    def insert_entries(self, first: int, data: Sequence[bytes]) -> None:
+        self.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", [(first + i, d) for i, d in enumerate(data)])
+
+    def nodes(self, ids: Sequence[int]) -> dict[int, bytes]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r[0]: bytes(r[1]) for r in self.all(f"SELECT id, hash FROM nodes WHERE id IN ({marks})", list(ids))}
+
+    def insert_nodes(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        self.executemany("INSERT INTO nodes (id, hash) VALUES (?, ?)", rows)
+
+    # --- nullifiers ---
+
+    def nullifier_index(self, scope: bytes, nullifier: bytes) -> int | None:
+        row = self.one("SELECT idx FROM nullifiers WHERE scope = ? AND nullifier = ?", (scope, nullifier))
+        return None if row is None else row[0]
+
+    def insert_nullifiers(self, rows: Sequence[tuple[bytes, bytes, int]]) -> None:
+        self.executemany("INSERT INTO nullifiers (scope, nullifier, idx) VALUES (?, ?, ?)", rows)
+
+    # --- heads, issuers, roots ---
+
+    def insert_head(self, size: int, checkpoint: str) -> None:
+        self.execute("INSERT INTO heads (size, checkpoint) VALUES (?, ?)", (size, checkpoint))
+
+    def heads(self, after: int = -1) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self.all("SELECT size, checkpoint FROM heads WHERE size > ? ORDER BY size", (after,))]
+
+    def latest_head(self) -> str | None:
+        row = self.one("SELECT checkpoint FROM heads ORDER BY size DESC LIMIT 1")
+        return None if row is None else row[0]
+
+    def save_frontiers(self, rows: Sequence[tuple[str, bytes]]) -> None:
+        for name, frontier in rows:
+            if self.execute("UPDATE issuers SET frontier = ? WHERE name = ?", (frontier, name)).rowcount == 0:
+                self.execute("INSERT INTO issuers (name, frontier) VALUES (?, ?)", (name, frontier))
+
+    def frontiers(self) -> dict[str, bytes]:
+        return {r[0]: bytes(r[1]) for r in self.all("SELECT name, frontier FROM issuers")}
+
+    def insert_roots(self, rows: Sequence[tuple[str, bytes, int, int]]) -> None:
+        self.executemany("INSERT INTO roots (issuer, root, idx, ts_ms) VALUES (?, ?, ?, ?)", rows)
+
+    def roots(self, after_idx: int = -1) -> list[tuple[str, bytes, int, int]]:
+        return [(r[0], bytes(r[1]), r[2], r[3]) for r in
+                self.all("SELECT issuer, root, idx, ts_ms FROM roots WHERE idx > ? ORDER BY idx", (after_idx,))]
+
+
+class Store:
+    """A database holding one ledger. Connections are per thread; `write()` is one transaction."""
+
+    dialect = "sqlite"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def create_schema(self) -> None:
+        words = {"int": "INTEGER", "blob": "BLOB", "without_rowid": " WITHOUT ROWID"} if self.dialect == "sqlite" else \
+                {"int": "BIGINT", "blob": "BYTEA", "without_rowid": ""}
+        with self.write() as tx:
+            for statement in _SCHEMA:
+                tx.execute(statement.format(**words))
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        raise NotImplementedError
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing a connection from another thread may fail; it is going anyway
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+class SqliteStore(Store):
+    dialect = "sqlite"
+
+    def __init__(self, path: Path | str):
+        super().__init__()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.create_schema()
+
+    def _connect(self):
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
+        try:
+            yield Tx(self, conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield Tx(self, conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def disk_bytes(self) -> int:
+        self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # outside a transaction, or SQLite refuses
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+
+
+class PostgresStore(Store):
+    dialect = "postgres"
+
+    def __init__(self, dsn: str):
+        super().__init__()
+        self.dsn = dsn
+        self.create_schema()
+
+    def _connect(self):
+        import psycopg
+
+        return psycopg.connect(self.dsn, autocommit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self._conn()
+        try:
+            tx = Tx(self, conn)
+            tx.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+            yield tx
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        conn = self._conn()
+        try:
+            yield Tx(self, conn)
+        finally:
+            conn.rollback()
+
+    def disk_bytes(self) -> int:
+        with self.read() as tx:
+            return sum(tx.one("SELECT pg_total_relation_size(?)", (t,))[0]
+                       for t in ("entries", "nodes", "nullifiers", "heads", "issuers", "roots"))
+
+
+def open_store(url: str) -> Store:
+    """sqlite:///path/to/ledger.db or postgresql://user@host:port/db."""
+    if url.startswith("sqlite:///"):
+        return SqliteStore(url[len("sqlite:///") :])
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(url)
+    raise ValueError(f"unsupported ledger database URL {url!r} (sqlite:///… or postgresql://…)")
