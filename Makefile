@@ -20,15 +20,18 @@ demo: $(STAMP)
 	$(VENV)/bin/zkelig demo
 
 test: $(STAMP) $(NODE_STAMP)
+	@bash tests/ensure_postgres.sh
 	$(PY) -m pytest -q
 
 bench: $(STAMP) $(NODE_STAMP)
+	@bash tests/ensure_postgres.sh
 	$(PY) benchmarks/bench_curve.py
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_poseidon.py
 	$(PY) benchmarks/bench_prove.py
 	$(PY) benchmarks/bench_credential.py
 	$(PY) benchmarks/bench_ledger.py
+	$(PY) benchmarks/bench_service.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -128,6 +128,12 @@ def _sponge(words: Sequence, hash16) -> object:
 
 
 def hash_queries(queries: Sequence[Query], q: int = DEFAULT_Q, m: int = DEFAULT_M) -> int:
+    return _hash_queries(tuple(queries), q, m)
+
+
+@lru_cache(maxsize=4096)
+def _hash_queries(queries: tuple[Query, ...], q: int, m: int) -> int:
+    # Three Poseidons of width ≤ 17; verifiers ask the same few questions again and again.
     return _sponge(query_words(queries, q, m), poseidon)
 
 

@@ -126,7 +126,11 @@ def nullifier(secret: int, scope: int) -> int:
 
 def scope_id(scope: str) -> int:
     """A scope name ("insurance-enrolment/2026") as a field element: SHA-256 truncated to 248 bits."""
-    return int.from_bytes(hashlib.sha256(b"zkelig scope\x00" + scope.encode()).digest()[:31], "big")
+    try:
+        encoded = scope.encode()
+    except UnicodeEncodeError:
+        raise InvalidEncoding("a scope must be valid Unicode text") from None
+    return int.from_bytes(hashlib.sha256(b"zkelig scope\x00" + encoded).digest()[:31], "big")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class ProofRequest:
             raise InvalidEncoding("a request names at least one issuer")
         if not isinstance(self.scope, str) or not self.scope:
             raise InvalidEncoding("a request needs a scope")
+        cr.scope_id(self.scope)  # refuses text that has no UTF-8 encoding
         query_words(self.queries, self.q, self.m)  # validates counts and value lists
         _int(self.challenge, "challenge")
         if not isinstance(self.today, dt.date):
@@ -225,11 +226,13 @@ def prove_request(credential: cr.Credential, secret: int, path: MerklePath, requ
 
 
 def check_presentation(request: ProofRequest, presentation: Presentation,
-                       accepted_roots: Mapping[str, Collection[int]]) -> tuple[Proof, list[int]] | None:
+                       accepted_roots: Mapping[str, Collection[int]], proof: Proof | None = None
+                       ) -> tuple[Proof, list[int]] | None:
     """The proof and public inputs if the presentation answers `request` from an accepted root, else None.
 
-    Malformed encodings raise InvalidEncoding (a ZkError)."""
-    proof = Proof.from_snarkjs(presentation.proof)
+    Malformed encodings raise InvalidEncoding (a ZkError). `proof`: the presentation's proof if
+    the caller already parsed (and so validated) it."""
+    proof = proof or Proof.from_snarkjs(presentation.proof)
     signals = public_inputs_from_snarkjs(presentation.public_signals)
     if len(signals) != len(PUBLIC_INPUTS):
         raise InvalidEncoding(f"a presentation has {len(PUBLIC_INPUTS)} public signals")

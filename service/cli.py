@@ -6,12 +6,16 @@ from pathlib import Path
 
 import typer
 
+from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
 from .cli_groth16 import groth16_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="zkelig: eligibility proofs that reveal nothing else.")
 app.add_typer(groth16_app, name="groth16")
 app.command("audit")(audit_command)
+app.add_typer(admin_app, name="admin")
+app.add_typer(issuer_app, name="issuer")
+app.add_typer(verifier_app, name="verifier")
 
 
 @app.command()
@@ -32,6 +36,31 @@ def setup(
     meta = keyset.metadata
     typer.echo(f"{keyset.directory}: {meta['constraints']} constraints, vk sha256 {meta['vk_digest']}")
     typer.echo(meta["provenance"])
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port"),
+    workers: int = typer.Option(1, min=1, max=64, help="worker processes (each a ledger replica)"),
+    database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
+    data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
+    admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
+) -> None:
+    """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
+    import os
+
+    import uvicorn
+
+    from .keys import ensure_keys
+    from .settings import Settings
+
+    for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key)):
+        if value:
+            os.environ[name] = str(value)  # workers build their Settings from the environment
+    settings = Settings()
+    ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)  # once, before workers start
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()

@@ -1,22 +1,35 @@
-"""`zkelig demo`: the end-to-end story, as far as the system is built.
+"""`zkelig demo`: the whole story, over HTTP, against the real service on 127.0.0.1 and SQLite.
 
-Today: the cryptographic core. A holder's credential leaf goes into an issuer's Poseidon tree
-and an RFC 6962 log; a snarkjs-format eligibility proof is produced by zkelig's prover from the
-reference proving key and witness, verified singly and in batches, and a tampered one refused.
-Issuance through the API, the ledger store and the service join as they land.
+A civil registry issues 1,000 person credentials and an insurer 200 insurance credentials. Alice
+keeps hers in a wallet at the service (a thin phone client); Bob proves on his own device. A
+hospital asks: age ≥ 18? insured today? is this claim reimbursable? The same claim twice is
+refused by its nullifier, a revoked credential is refused, a second enrolment in the same period
+is detected through a shared scope, and a regulator audits the ledger through the API.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
+import socket
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 console = Console()
+
+# Alice's attribute values: the log-capture test checks that none of them ever reaches a log.
+ALICE_BIRTHDATE = dt.date(1988, 4, 17)
+ALICE_PLAN = 7_431
+ALICE_CAP_CENTS = 512_345
+ALICE_REGION = 31_337
+PASSPHRASE = "alice's long wallet passphrase"
+LOG_LEVEL = "warning"  # uvicorn's; records propagate to the root logger (tests capture them)
 
 
 def shared_dir() -> Path:
@@ -25,83 +38,219 @@ def shared_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """uvicorn serving the app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = _free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=LOG_LEVEL, log_config=None)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the service did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+class Story:
+    def __init__(self):
+        self.rows: list[tuple[str, str, str, str]] = []
+        self.failures = 0
+
+    def check(self, what: str, expected: str, got: str, ms: float) -> None:
+        ok = expected == got
+        self.failures += not ok
+        mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+        self.rows.append((what, expected, f"{mark} {got}", f"{ms:,.0f} ms"))
+
+
 def _timed(fn):
     t = time.perf_counter()
     out = fn()
     return out, (time.perf_counter() - t) * 1e3
 
 
-def run_demo() -> int:
-    from zkcore.groth16 import (
-        Proof,
-        VerifyingKey,
-        batch_verify,
-        prove,
-        public_inputs_from_snarkjs,
-        public_signals,
-        read_wtns,
-        read_zkey,
-        verify,
-    )
-    from zkcore.merkle import PoseidonTree, verify_path
-    from zkcore.merkle import rfc6962
-    from zkcore.poseidon import poseidon
+def _decision(receipt: dict) -> str:
+    body = receipt["body"]
+    return "accepted" if body["decision"] == "accepted" else f"refused: {body['reason']}"
 
-    rows: list[tuple[str, str, str]] = []
-    failures = 0
 
-    def record(what: str, passed: bool, ms: float) -> None:
-        nonlocal failures
-        failures += not passed
-        rows.append((what, "[green]yes[/green]" if passed else "[red]NO[/red]", f"{ms:,.1f} ms"))
+def run_demo(data_dir: Path | None = None) -> int:
+    from circuits import credentials as cr
+    from zkcore.errors import Unsatisfied
 
-    bench = shared_dir() / "bench" / "eligibility-5654"
-    if not bench.is_dir():
-        console.print(f"[red]missing fixtures: {bench}[/red] (set ZKELIG_SHARED)")
-        return 2
-    # Timings below exclude numba's one-off compilation, done (and cached on disk) here.
-    with console.status("compiling kernels (cached after the first run)…"):
-        vk = VerifyingKey.from_snarkjs(json.loads((bench / "verification_key.json").read_text()))
-        proof = Proof.from_snarkjs(json.loads((bench / "proof.json").read_text()))
-        public = public_inputs_from_snarkjs(json.loads((bench / "public.json").read_text()))
-        verify(vk, proof, public)
-        batch_verify(vk, [(proof, public)] * 2)
-        PoseidonTree.from_leaves(4, [1, 2, 3])
+    from .app import create_app
+    from .client import ApiAuditSource, ApiError, ZkeligClient
+    from .keys import ensure_keys
+    from .ledger.audit import audit
+    from .settings import Settings
+    from .verification import verify_receipt_signature
 
-    secret, birthdate, insured_until, plan = 0x5EC12E7, 9_000, 21_000, 42
-    leaf = poseidon([poseidon([secret]), birthdate, insured_until, plan])
-    others = [poseidon([i]) for i in range(1, 1_000)]
-    (tree, ms) = _timed(lambda: PoseidonTree.from_leaves(20, [*others, leaf]))
-    record("issuer tree: 1,000 credential commitments, depth 20", tree.size == 1_000, ms)
-    ok, ms = _timed(lambda: verify_path(tree.root, leaf, tree.path(999)))
-    record("holder's membership path checks against the root", ok, ms)
-    store = rfc6962.MemoryNodeStore()
-    for i in range(1_000):
-        store.append(rfc6962.leaf_hash(i.to_bytes(32, "big")))
-    head = rfc6962.root(store, 1_000)
-    ok, ms = _timed(lambda: rfc6962.verify_inclusion(999, 1_000, rfc6962.leaf_hash((999).to_bytes(32, "big")),
-                                                     rfc6962.inclusion_proof(store, 999, 1_000), head) is None)
-    record("ledger log: inclusion of entry 999 in a 1,000-entry RFC 6962 log", ok, ms)
+    story = Story()
+    today = dt.date.today()
+    with Progress(transient=True, console=console) as bar:
+        task = bar.add_task("trusted setup (cached after the first run)", total=None)
+        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step)))
+    story.check(f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms)
 
-    pk, witness = read_zkey(bench / "circuit.zkey"), read_wtns(bench / "witness.wtns")
-    prove(pk, witness)
-    ours, ms = _timed(lambda: prove(pk, witness))
-    record("zkelig proves the eligibility workload (5,654 constraints)", verify(vk, ours, public_signals(pk, witness)), ms)
-    ok, ms = _timed(lambda: verify(vk, proof, public))
-    record("snarkjs's own proof of the same statement verifies", ok, ms)
-    tampered = [public[0], (public[1] + 1) % (1 << 253)] + public[2:]
-    ok, ms = _timed(lambda: verify(vk, proof, tampered))
-    record("same proof with another Merkle root is refused", not ok, ms)
-    ok, ms = _timed(lambda: batch_verify(vk, [(proof, public)] * 32))
-    record("batch of 32 proofs verifies (one final exponentiation)", ok, ms)
-    ok, ms = _timed(lambda: batch_verify(vk, [(proof, public)] * 31 + [(proof, tampered)]))
-    record("batch of 32 with one bad proof is refused", not ok, ms)
+    workdir = Path(data_dir or tempfile.mkdtemp(prefix="zkelig-demo-"))
+    admin_key = "zk_demo_admin_" + os.urandom(8).hex()
+    with console.status("starting the service on 127.0.0.1 (SQLite)…"):
+        app = create_app(Settings(data_dir=workdir, admin_key=admin_key))
+    with LocalServer(app) as server:
+        console.print(f"service on {server.url}, ledger in {workdir}")
+        admin = ZkeligClient(server.url, admin_key)
+        registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
+        insurer_a = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
+        admin.register_issuer("insurer-b", os.urandom(32))
+        hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
+        enrol_a = admin.with_key(admin.create_key("verifier", "insurer-a"))
+        enrol_b = admin.with_key(admin.create_key("verifier", "insurer-b"))
+        regulator = admin.with_key(admin.create_key("auditor"))
+        phone = ZkeligClient(server.url)
 
-    table = Table(title="zkelig demo")
-    table.add_column("check")
-    table.add_column("passed")
-    table.add_column("time", justify="right")
-    for row in rows:
+        # --- issuance ---------------------------------------------------------------------------
+        def issue_population() -> int:
+            issued = 0
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("civil registry issues 1,000 person credentials", total=1000)
+                for start in range(0, 1000, 100):
+                    orders = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
+                               "attributes": {"birthdate": dt.date(1940, 1, 1) + dt.timedelta(days=(start + i) * 23),
+                                              "country": 528}, "expiry": today + dt.timedelta(days=3650)}
+                              for i in range(100)]
+                    issued += len(registry.issue("civil-registry", orders)["credentials"])
+                    bar.update(task, advance=100)
+            coverage = {"plan": 1, "insured_from": today - dt.timedelta(days=200), "insured_until": today + dt.timedelta(days=165),
+                        "annual_cap_cents": 100_000, "region": 1}
+            orders = [{"schema": "insurance.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
+                       "attributes": coverage, "expiry": today + dt.timedelta(days=365)} for _ in range(200)]
+            return issued + len(insurer_a.issue("insurer-a", orders)["credentials"])
+
+        issued, ms = _timed(issue_population)
+        story.check("issuers put 1,200 credential commitments on the ledger", "1200", str(issued), ms)
+
+        wallet = phone.create_wallet(PASSPHRASE)
+        alice_person = registry.issue("civil-registry", [{
+            "schema": "person.v1", "id_commitment": wallet["id_commitment"],
+            "attributes": {"birthdate": ALICE_BIRTHDATE, "country": 528}, "expiry": today + dt.timedelta(days=3650)}])
+        alice_insurance = insurer_a.issue("insurer-a", [{
+            "schema": "insurance.v1", "id_commitment": wallet["id_commitment"],
+            "attributes": {"plan": ALICE_PLAN, "insured_from": today - dt.timedelta(days=100),
+                           "insured_until": today + dt.timedelta(days=265), "annual_cap_cents": ALICE_CAP_CENTS,
+                           "region": ALICE_REGION}, "expiry": today + dt.timedelta(days=400)}])
+        person_id = phone.store_credential(wallet["wallet_id"], PASSPHRASE, alice_person["credentials"][0]["credential"])
+        insurance_id = phone.store_credential(wallet["wallet_id"], PASSPHRASE, alice_insurance["credentials"][0]["credential"])
+
+        bob_secret = cr.new_secret()  # Bob proves on his device: his secret never leaves it
+        bob_person = cr.Credential.from_json(registry.issue("civil-registry", [{
+            "schema": "person.v1", "id_commitment": str(cr.id_commitment(bob_secret)),
+            "attributes": {"birthdate": today - dt.timedelta(days=16 * 365), "country": 528},
+            "expiry": today + dt.timedelta(days=3650)}])["credentials"][0]["credential"])
+        bob_insurance = cr.Credential.from_json(insurer_a.issue("insurer-a", [{
+            "schema": "insurance.v1", "id_commitment": str(cr.id_commitment(bob_secret)),
+            "attributes": {"plan": 1, "insured_from": today - dt.timedelta(days=30), "insured_until": today + dt.timedelta(days=30),
+                           "annual_cap_cents": 50_000, "region": 2}, "expiry": today + dt.timedelta(days=60)}])["credentials"][0]["credential"])
+
+        def ask(verifier, name, scope, issuers, preset, **params):
+            return verifier.create_request(name, scope, issuers, preset, **params)["request_id"]
+
+        def alice_answers(verifier, name, request_id, credential_id):
+            presentation, prove_ms = _timed(lambda: phone.prove_with_wallet(wallet["wallet_id"], PASSPHRASE, credential_id, request_id))
+            receipt, verify_ms = _timed(lambda: verifier.submit(name, request_id, presentation))
+            verify_receipt_signature(receipt, ledger_key)
+            return receipt, prove_ms, verify_ms
+
+        import base64
+
+        ledger_key = base64.b64decode(phone.ledger_key()["public_key"])
+
+        # --- the hospital's questions -------------------------------------------------------------
+        rid = ask(hospital, "hospital-a", f"hospital-a/visits/{today}", ["civil-registry"], "age_at_least", years=18)
+        receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, person_id)
+        story.check(f"hospital: Alice is 18 or older (wallet proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
+
+        rid = ask(hospital, "hospital-a", f"hospital-a/visits/{today}", ["civil-registry"], "age_at_least", years=18)
+        try:
+            phone.prove_on_device(bob_person, bob_secret, rid, keys.pk)
+            outcome = "proved"
+        except Unsatisfied:
+            outcome = "no proof exists"
+        story.check("hospital: Bob (16) cannot prove he is 18", "no proof exists", outcome, 0.0)
+
+        rid = ask(hospital, "hospital-a", f"hospital-a/coverage/{today}", ["insurer-a"], "insured_on")
+        receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
+        story.check(f"hospital: Alice is insured today (proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
+
+        claim = "claims/2026/hospital-a/claim-0042"
+        rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
+                  claim_cents=120_000, day=today - dt.timedelta(days=3))
+        receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
+        story.check(f"hospital: claim 0042 is reimbursable under Alice's plan (proof {p_ms:,.0f} ms)", "accepted",
+                    _decision(receipt), v_ms)
+        rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
+                  claim_cents=120_000, day=today - dt.timedelta(days=3))
+        receipt, _, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
+        story.check("hospital: the same claim submitted again (same nullifier)", "refused: nullifier_reused",
+                    _decision(receipt), v_ms)
+
+        # --- revocation ---------------------------------------------------------------------------
+        rid = ask(hospital, "hospital-a", f"hospital-a/coverage/{today}/bob", ["insurer-a"], "insured_on")
+        bob_presentation, p_ms = _timed(lambda: phone.prove_on_device(bob_insurance, bob_secret, rid, keys.pk))
+        insurer_a.revoke("insurer-a", bob_insurance.leaf_index)
+        receipt, v_ms = _timed(lambda: hospital.submit("hospital-a", rid, bob_presentation))
+        story.check(f"hospital: Bob's coverage, revoked after he proved on-device ({p_ms:,.0f} ms)",
+                    "refused: root_not_accepted", _decision(receipt), v_ms)
+        try:
+            phone.path("insurer-a", bob_insurance.leaf_index)
+            outcome = "path served"
+        except ApiError as err:
+            outcome = err.code
+        story.check("Bob cannot fetch a membership path for the revoked credential", "bad_revocation", outcome, 0.0)
+
+        # --- double enrolment ---------------------------------------------------------------------
+        scope = f"insurance-enrolment/{today.year}"
+        rid = ask(enrol_a, "insurer-a", scope, ["civil-registry"], "age_at_least", years=0)
+        receipt, _, v_ms = alice_answers(enrol_a, "insurer-a", rid, person_id)
+        story.check("insurer A enrols Alice (scope insurance-enrolment)", "accepted", _decision(receipt), v_ms)
+        rid = ask(enrol_b, "insurer-b", scope, ["civil-registry"], "age_at_least", years=0)
+        receipt, _, v_ms = alice_answers(enrol_b, "insurer-b", rid, person_id)
+        story.check("insurer B: a second enrolment in the same period is detected", "refused: nullifier_reused",
+                    _decision(receipt), v_ms)
+
+        # --- the regulator ------------------------------------------------------------------------
+        report, ms = _timed(lambda: audit(ApiAuditSource(server.url), ledger_key))
+        story.check(f"regulator audits {report.size:,} entries and {report.heads} signed heads over the API",
+                    "consistent", "consistent" if report.ok else f"INCONSISTENT: {report.problem}", ms)
+        stats = regulator.statistics()
+        story.check("regulator's statistics: nullifiers recorded (age, coverage, claim, enrolment)",
+                    "4 in 4 scopes", f"{stats['entries'].get('NULLIFIER', 0)} in {len(stats['nullifiers_per_scope'])} scopes", 0.0)
+    table = Table(title="zkelig demo: eligibility without disclosure")
+    for column in ("step", "expected", "outcome", "time"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    for row in story.rows:
         table.add_row(*row)
     console.print(table)
-    return 1 if failures else 0
+    console.print("[green]every check passed[/green]" if not story.failures else f"[red]{story.failures} check(s) failed[/red]")
+    return 1 if story.failures else 0

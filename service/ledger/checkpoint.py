@@ -115,9 +115,18 @@ class LedgerKey:
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = key._private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(partial, path)  # fails if another process (a second worker) created it first
+        except FileExistsError:
+            return cls.load_or_create(path, name)
+        finally:
+            os.unlink(partial)
         return key
 
     def sign(self, message: bytes) -> bytes:

@@ -26,6 +26,7 @@ from zkcore.errors import InvalidEncoding
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import Frontier, MerklePath, PoseidonTree
 
+from ..batching import next_batch
 from . import entries as e
 from .checkpoint import LedgerKey, Receipt, SignedHead
 from .log import CompactRange, StoredNodes
@@ -167,20 +168,15 @@ class Ledger:
 
     def _write_loop(self) -> None:
         while True:
-            op = self._queue.get()
-            if op is None:
+            batch = next_batch(self._queue, MAX_BATCH)
+            if batch is None:
                 return
-            batch = [op]
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                batch.append(nxt)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except Exception as err:  # noqa: BLE001 - the writer must outlive any one batch
+                for op in batch:
+                    if not op.future.done():
+                        op.future.set_exception(err)
 
     def _commit(self, batch: list[_Op]) -> None:
         results: list[object] = []
@@ -206,11 +202,14 @@ class Ledger:
         except _NothingToWrite:
             pass
         except BaseException as err:  # the transaction rolled back: memory may be ahead of the database
-            log.exception("ledger commit failed; reloading state from the database")
-            with self._state_lock:
-                self._reset()
-                with self.store.write() as tx:
-                    self._catch_up(tx)
+            log.error("ledger commit failed (%s); reloading state from the database", type(err).__name__)
+            try:
+                with self._state_lock:
+                    self._reset()
+                    with self.store.write() as tx:
+                        self._catch_up(tx)
+            except Exception as reload_err:  # noqa: BLE001 - reported to every waiting caller below
+                log.error("reloading the ledger failed (%s)", type(reload_err).__name__)
             for op in batch:
                 if not op.future.done():
                     op.future.set_exception(err if isinstance(err, Exception) else RuntimeError(str(err)))

@@ -143,15 +143,19 @@ class Store:
                 self._all.append(conn)
         return conn
 
-    def create_schema(self) -> None:
+    def create_schema(self, statements: Sequence[str] = _SCHEMA) -> None:
+        """Run CREATE statements written with {int}, {blob} and {without_rowid} for this dialect."""
         words = {"int": "INTEGER", "blob": "BLOB", "without_rowid": " WITHOUT ROWID"} if self.dialect == "sqlite" else \
                 {"int": "BIGINT", "blob": "BYTEA", "without_rowid": ""}
         with self.write() as tx:
-            for statement in _SCHEMA:
+            for statement in statements:
                 tx.execute(statement.format(**words))
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, durable: bool = True, ledger_lock: bool = True) -> Iterator[Tx]:
+        """One write transaction. `durable=False` skips the flush at commit, for records whose loss
+        in a crash is harmless (a proof request's single-use mark: the nullifier is the real guard);
+        `ledger_lock=False` for writes that need not serialise with the ledger's writers."""
         raise NotImplementedError
 
     @contextmanager
@@ -186,15 +190,21 @@ class SqliteStore(Store):
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, durable: bool = True, ledger_lock: bool = True) -> Iterator[Tx]:
         conn = self._conn()
+        if not durable:
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: the next durable commit flushes this one too
         conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
         try:
             yield Tx(self, conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+            if not durable:
+                conn.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -224,11 +234,14 @@ class PostgresStore(Store):
         return psycopg.connect(self.dsn, autocommit=False)
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, durable: bool = True, ledger_lock: bool = True) -> Iterator[Tx]:
         conn = self._conn()
         try:
             tx = Tx(self, conn)
-            tx.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+            if ledger_lock:
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+            if not durable:
+                tx.execute("SET LOCAL synchronous_commit = off")
             yield tx
         except BaseException:
             conn.rollback()

@@ -1,0 +1,6 @@
+"""numba kernels on uint64 limbs. They import nothing of the project.
+
+Every kernel is compiled with cache=True (compiled once per machine, not at import) and
+nogil=True: a service thread that verifies or proves releases the GIL, so its other threads keep
+parsing and answering requests on the other core.
+"""

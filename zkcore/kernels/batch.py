@@ -10,25 +10,25 @@ from numba import njit, prange
 from .fields import FQ_ONE, FQ_R2, FR_ONE, FR_R2, P0, P1, P2, P3, P_INV, R0, R1, R2, R3, R_INV, _mont_mul, _pow
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _modulus(field):
     if field == 0:
         return P0, P1, P2, P3, P_INV
     return R0, R1, R2, R3, R_INV
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def load_row(a, i):
     """Row i of an (n, 4) limb array as a tuple."""
     return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def store_row(out, i, v):
     out[i, 0], out[i, 1], out[i, 2], out[i, 3] = v
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def batch_mul(a, b, field):
     m0, m1, m2, m3, inv = _modulus(field)
     out = np.empty_like(a)
@@ -37,7 +37,7 @@ def batch_mul(a, b, field):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def batch_to_mont(a, field):
     """Standard limbs → Montgomery limbs (inputs must already be < modulus)."""
     m0, m1, m2, m3, inv = _modulus(field)
@@ -48,7 +48,7 @@ def batch_to_mont(a, field):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def batch_from_mont(a, field):
     m0, m1, m2, m3, inv = _modulus(field)
     one = (np.uint64(1), np.uint64(0), np.uint64(0), np.uint64(0))
@@ -58,7 +58,7 @@ def batch_from_mont(a, field):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def batch_inv(a, exponent, field):
     """Montgomery's trick: n inverses for one exponentiation and 3(n−1) multiplications.
 

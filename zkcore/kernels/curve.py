@@ -27,19 +27,19 @@ from .generic import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_infinity_like(x):
     one = f_one_like(x)
     return (one, one, f_zero_like(x))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_is_infinity(p):
     return f_is_zero(p[2])
 
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_double(p):
     x, y, z = p
     a = f_sqr(x)
@@ -55,7 +55,7 @@ def jac_double(p):
     return (x3, y3, z3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_add(p, q):
     if jac_is_infinity(p):
         return q
@@ -84,7 +84,7 @@ def jac_add(p, q):
     return (x3, y3, z3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_add_affine(p, qx, qy):
     """p + (qx, qy) for an affine q that is not infinity."""
     if jac_is_infinity(p):
@@ -109,7 +109,7 @@ def jac_add_affine(p, qx, qy):
     return (x3, y3, z3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_to_affine(p):
     """(x, y), with (0, 0) for infinity."""
     if jac_is_infinity(p):
@@ -120,7 +120,7 @@ def jac_to_affine(p):
     return (f_mul(p[0], zinv2), f_mul(p[1], f_mul(zinv2, zinv)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_eq(p, q):
     """Projective equality: X₁Z₂² = X₂Z₁² and Y₁Z₂³ = Y₂Z₁³."""
     if jac_is_infinity(p) or jac_is_infinity(q):
@@ -133,7 +133,7 @@ def jac_eq(p, q):
 
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def jac_mul_affine(qx, qy, k):
     """k·q for an affine q and a scalar k of 4 little-endian uint64 limbs (any 256-bit value)."""
     acc = jac_infinity_like(qx)
@@ -153,7 +153,7 @@ def jac_mul_affine(qx, qy, k):
 # --- multi-scalar multiplication (Pippenger with signed digits) -----------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def msm_window_bits(n):
     """A window width that balances n·(254/c) bucket additions against 2^c reduction additions."""
     if n < 32:
@@ -164,7 +164,7 @@ def msm_window_bits(n):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def signed_digits(scalars, c):
     """Per scalar, base-2^c digits in [−2^(c−1), 2^(c−1)], least significant first.
 
@@ -197,7 +197,7 @@ def signed_digits(scalars, c):
     return digits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bucket_window(points, digits, w, c, template):
     half = 1 << (c - 1)
     shape = (half, 3) + template.shape
@@ -235,7 +235,7 @@ def _bucket_window(points, digits, w, c, template):
     return total
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def msm(points, scalars, c):
     """Σ scalars[i]·points[i] in Jacobian form.
 
@@ -267,7 +267,7 @@ FIXED_BASE_BITS = 6
 P_MINUS_2 = np.array([((_P_INT - 2) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(4)], dtype=np.uint64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fixed_base_table(px, py):
     """Affine multiples d·2^(wj)·P for every window j and digit d in 1..2^w−1 (w = FIXED_BASE_BITS).
 
@@ -303,7 +303,7 @@ def fixed_base_table(px, py):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fixed_base_msm(tables, scalars):
     """Σ scalars[i]·base_i from fixed_base_table outputs stacked as (n, nwin, 2^w−1, 2, 4): additions only."""
     w = FIXED_BASE_BITS
@@ -328,7 +328,7 @@ def fixed_base_msm(tables, scalars):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fixed_base_msm_affine(tables, scalars):
     """fixed_base_msm normalised to an affine (2, 4) array, (0, 0) for infinity."""
     x, y = jac_to_affine(fixed_base_msm(tables, scalars))
@@ -338,7 +338,7 @@ def fixed_base_msm_affine(tables, scalars):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _normalize_g1(jac):
     """Jacobian G1 points (n, 3, 4) to affine (n, 2, 4) with one shared inversion; infinity → (0, 0)."""
     n = jac.shape[0]
@@ -354,7 +354,7 @@ def _normalize_g1(jac):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def scale_affine(points, k):
     """[k]P for every affine point of an (n, 2, 4) array, normalised back to affine in one batch."""
     n = points.shape[0]
@@ -367,7 +367,7 @@ def scale_affine(points, k):
     return _normalize_g1(jac)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def fixed_base_batch(table, scalars):
     """[s]B for every scalar s ((n, 4) limbs), B the base of `table` (from fixed_base_table): (n, 2, 4)."""
     n = scalars.shape[0]

@@ -133,7 +133,7 @@ def fq_neg(a):
     return _sub(FQ_ZERO, a, P0, P1, P2, P3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pow(a, e, one, m0, m1, m2, m3, inv):
     """a^e for e given as 4 little-endian uint64 limbs (not Montgomery), square-and-multiply."""
     acc = one
@@ -144,7 +144,7 @@ def _pow(a, e, one, m0, m1, m2, m3, inv):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq_pow(a, e):
     return _pow(a, e, FQ_ONE, P0, P1, P2, P3, P_INV)
 
@@ -152,18 +152,18 @@ def fq_pow(a, e):
 _P_MINUS_2 = _limbs(_P_INT - 2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq_inv(a):
     """a⁻¹ by Fermat (0⁻¹ is 0: callers check for zero where it matters)."""
     return fq_pow(a, _P_MINUS_2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq_to_mont(a):
     return fq_mul(a, FQ_R2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq_from_mont(a):
     return fq_mul(a, (ONE, ZERO, ZERO, ZERO))
 
@@ -171,32 +171,32 @@ def fq_from_mont(a):
 # --- Fr -------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_mul(a, b):
     return _mont_mul(a, b, R0, R1, R2, R3, R_INV)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_sqr(a):
     return _mont_mul(a, a, R0, R1, R2, R3, R_INV)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_add(a, b):
     return _add(a, b, R0, R1, R2, R3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_sub(a, b):
     return _sub(a, b, R0, R1, R2, R3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_neg(a):
     return _sub(FQ_ZERO, a, R0, R1, R2, R3)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_pow(a, e):
     return _pow(a, e, FR_ONE, R0, R1, R2, R3, R_INV)
 
@@ -204,17 +204,17 @@ def fr_pow(a, e):
 _R_MINUS_2 = _limbs(_R_INT - 2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_inv(a):
     return fr_pow(a, _R_MINUS_2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_to_mont(a):
     return fr_mul(a, FR_R2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fr_from_mont(a):
     return fr_mul(a, (ONE, ZERO, ZERO, ZERO))
 
@@ -222,7 +222,7 @@ def fr_from_mont(a):
 _P_PLUS_1_DIV_4 = _limbs((_P_INT + 1) // 4)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq_sqrt(a):
     """(root, ok): p ≡ 3 (mod 4), so a^((p+1)/4) is a root whenever one exists."""
     s = fq_pow(a, _P_PLUS_1_DIV_4)

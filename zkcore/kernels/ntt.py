@@ -12,7 +12,7 @@ from .batch import load_row, store_row
 from .fields import fr_add, fr_mul, fr_sub
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ntt_inplace(a, twiddles):
     n = a.shape[0]
     j = 0
@@ -39,7 +39,7 @@ def ntt_inplace(a, twiddles):
         length <<= 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scale_by_powers(a, first, ratio):
     """a[i] ← a[i]·first·ratio^i (Montgomery scalars): coset shifts and the 1/n of the inverse."""
     acc = first
@@ -48,7 +48,7 @@ def scale_by_powers(a, first, ratio):
         acc = fr_mul(acc, ratio)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pointwise_mul_sub(a, b, c):
     """a ⊙ b − c, elementwise (Montgomery)."""
     out = np.empty_like(a)
@@ -57,7 +57,7 @@ def pointwise_mul_sub(a, b, c):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sparse_matvec(matrix, constraint, signal, coeff, witness, which, n):
     """Σ over entries of one R1CS matrix (`which`) of coeff·witness[signal], per constraint: (n, 4)."""
     out = np.zeros((n, 4), dtype=np.uint64)

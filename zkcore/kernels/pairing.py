@@ -98,7 +98,7 @@ X_NAF = np.array(_naf(_X), dtype=np.int8)
 # --- line coefficients ----------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _doubling_step(rx, ry, rz):
     a = fq2_mul_fq(fq2_mul(rx, ry), TWO_INV)
     b = fq2_sqr(ry)
@@ -116,7 +116,7 @@ def _doubling_step(rx, ry, rz):
     return (nx, ny, nz), (fq2_neg(h), fq2_add(fq2_dbl(j), j), i)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _addition_step(rx, ry, rz, qx, qy):
     theta = fq2_sub(ry, fq2_mul(qy, rz))
     lam = fq2_sub(rx, fq2_mul(qx, rz))
@@ -133,7 +133,7 @@ def _addition_step(rx, ry, rz, qx, qy):
     return (nx, ny, nz), (lam, fq2_neg(theta), j)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _store_line(out, k, line):
     for t in range(3):
         for h in range(2):
@@ -141,7 +141,7 @@ def _store_line(out, k, line):
                 out[k, t, h, m] = line[t][h][m]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def g2_lines(qx, qy):
     """Line coefficients (N_LINES, 3, 2, 4) of the Miller loop for an affine G2 point q ≠ O."""
     out = np.empty((N_LINES, 3, 2, 4), dtype=np.uint64)
@@ -171,20 +171,20 @@ def g2_lines(qx, qy):
 # --- Miller loop ----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _load2(a, i, k, t):
     v = a[i, k, t]
     return ((v[0, 0], v[0, 1], v[0, 2], v[0, 3]), (v[1, 0], v[1, 1], v[1, 2], v[1, 3]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ell(f, lines, i, k, px, py):
     c0 = fq2_mul_fq(_load2(lines, i, k, 0), py)
     c3 = fq2_mul_fq(_load2(lines, i, k, 1), px)
     return fq12_mul_034(f, c0, c3, _load2(lines, i, k, 2))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def multi_miller_loop(g1, lines):
     """Π_i f_i(P_i) for affine G1 points g1 (n, 2, 4) and their partners' lines (n, N_LINES, 3, 2, 4).
 
@@ -210,7 +210,7 @@ def multi_miller_loop(g1, lines):
     return f
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row(a, j, c):
     return (a[j, c, 0], a[j, c, 1], a[j, c, 2], a[j, c, 3])
 
@@ -218,7 +218,7 @@ def _row(a, j, c):
 # --- final exponentiation -------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_frobenius(a, j):
     """a^(p^j) for j in 1..3."""
     g = FROB_GAMMA[j - 1]
@@ -233,7 +233,7 @@ def fq12_frobenius(a, j):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _exp_by_x(a):
     """a^x for a in the cyclotomic subgroup, by the NAF of x: there a⁻¹ is the conjugate."""
     a_inv = fq12_conj(a)
@@ -248,7 +248,7 @@ def _exp_by_x(a):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def final_exponentiation(f):
     t1 = fq12_mul(fq12_conj(f), fq12_inv(f))  # f^(p⁶ − 1)
     t1 = fq12_mul(t1, fq12_frobenius(t1, 2))  # ^(p² + 1): now in the cyclotomic subgroup
@@ -279,7 +279,7 @@ def final_exponentiation(f):
 # --- G2 endomorphism and subgroup membership -------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _psi(p):
     """The untwist-Frobenius-twist endomorphism ψ on a Jacobian G2 point."""
     return (
@@ -289,7 +289,7 @@ def _psi(p):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mul_by_x(qx, qy):
     """[x]Q for an affine Q, by the NAF of x with mixed additions."""
     acc = (qx, qy, FQ2_ONE)
@@ -304,7 +304,7 @@ def _mul_by_x(qx, qy):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def g2_in_subgroup(qx, qy):
     """Whether an affine point on the twist lies in the order-r subgroup, by
     [x+1]Q + ψ([x]Q) + ψ²([x]Q) = ψ³([2x]Q) (El Housni, Guillevic, Piellard, eprint 2022/348),
@@ -319,7 +319,7 @@ def g2_in_subgroup(qx, qy):
 # --- whole checks in one call (no Fq12 ever crosses into Python) ----------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _load_fq12(a):
     return (
         (_load_c(a, 0, 0), _load_c(a, 0, 1), _load_c(a, 0, 2)),
@@ -327,13 +327,13 @@ def _load_fq12(a):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _load_c(a, i, j):
     v = a[i, j]
     return ((v[0, 0], v[0, 1], v[0, 2], v[0, 3]), (v[1, 0], v[1, 1], v[1, 2], v[1, 3]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def store_fq12(f):
     out = np.empty((2, 3, 2, 4), dtype=np.uint64)
     for i in range(2):
@@ -344,7 +344,7 @@ def store_fq12(f):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def miller_loop_array(g1, lines, factor):
     """factor · Π f_i(P_i) as a (2, 3, 2, 4) array; factor is a Miller value (e.g. e(α, β)'s) or one.
 
@@ -354,21 +354,21 @@ def miller_loop_array(g1, lines, factor):
     return store_fq12(fq12_mul(multi_miller_loop(g1, lines), _load_fq12(factor)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def final_exponentiation_array(f):
     return store_fq12(final_exponentiation(_load_fq12(f)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def final_exponentiation_is_one(f):
     return fq12_eq_one(final_exponentiation(_load_fq12(f)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gt_mul_array(a, b):
     return store_fq12(fq12_mul(_load_fq12(a), _load_fq12(b)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gt_pow_array(a, e):
     return store_fq12(fq12_pow(_load_fq12(a), e))

@@ -14,13 +14,13 @@ from .batch import load_row
 from .fields import fr_add, fr_from_mont, fr_mul, fr_to_mont
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sbox(x):
     x2 = fr_mul(x, x)
     return fr_mul(fr_mul(x2, x2), x)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mds_round(state, constants, mds, scratch):
     """A full round on `state` in place: add constants, S-box every cell, multiply by mds."""
     t = state.shape[0]
@@ -34,7 +34,7 @@ def _mds_round(state, constants, mds, scratch):
         state[i, 0], state[i, 1], state[i, 2], state[i, 3] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def permute_sparse(state, full_c, partial_c, rows, cols, after, mds):
     """Permute `state` ((t, 4), Montgomery) in place, in the sparse form of
     zkcore.poseidon_params.SparsePoseidon: 2t − 1 products per partial round instead of t²."""
@@ -62,7 +62,7 @@ def permute_sparse(state, full_c, partial_c, rows, cols, after, mds):
         _mds_round(state, full_c[r], mds, scratch)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hash_row(inputs, row, init, full_c, partial_c, rows, cols, after, mds, n_out, out):
     t = inputs.shape[1] + 1
     state = np.empty((t, 4), dtype=np.uint64)
@@ -74,7 +74,7 @@ def _hash_row(inputs, row, init, full_c, partial_c, rows, cols, after, mds, n_ou
         out[row, k, 0], out[row, k, 1], out[row, k, 2], out[row, k, 3] = fr_from_mont(load_row(state, k))
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def hash_many(inputs, init, full_c, partial_c, rows, cols, after, mds, n_out, parallel):
     """For each row of inputs ((n, t−1, 4), standard limbs, < r) and init ((n, 4)): the first
     n_out state words after the permutation, (n, n_out, 4), standard limbs. With `parallel`,
@@ -91,7 +91,7 @@ def hash_many(inputs, init, full_c, partial_c, rows, cols, after, mds, n_out, pa
 # --- width 3 (two inputs): the Merkle-tree case, sparse form, state in registers --------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _full_round3(s0, s1, s2, c, m):
     s0 = _sbox(fr_add(s0, load_row(c, 0)))
     s1 = _sbox(fr_add(s1, load_row(c, 1)))
@@ -102,7 +102,7 @@ def _full_round3(s0, s1, s2, c, m):
     return n0, n1, n2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _permute3(s0, s1, s2, full_c, partial_c, rows, cols, after, mds):
     """The width-3 permutation in the sparse form of zkcore.poseidon_params.SparsePoseidon."""
     half = full_c.shape[0] // 2
@@ -123,7 +123,7 @@ def _permute3(s0, s1, s2, full_c, partial_c, rows, cols, after, mds):
     return s0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def hash_pairs3(inputs, full_c, partial_c, rows, cols, after, mds, parallel):
     """Poseidon(a, b) for rows (a, b) of inputs ((n, 2, 4), standard limbs): (n, 4)."""
     n = inputs.shape[0]

@@ -40,32 +40,32 @@ FQ12_ONE = (FQ6_ONE, FQ6_ZERO)
 # --- Fq2 ------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_add(a, b):
     return (fq_add(a[0], b[0]), fq_add(a[1], b[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_sub(a, b):
     return (fq_sub(a[0], b[0]), fq_sub(a[1], b[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_dbl(a):
     return (fq_dbl(a[0]), fq_dbl(a[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_neg(a):
     return (fq_neg(a[0]), fq_neg(a[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_conj(a):
     return (a[0], fq_neg(a[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_mul(a, b):
     """Karatsuba with lazy reduction: three double-width products, two reductions.
 
@@ -80,18 +80,18 @@ def fq2_mul(a, b):
     return (c0, c1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_sqr(a):
     ab = fq_mul(a[0], a[1])
     return (fq_mul(fq_add(a[0], a[1]), fq_sub(a[0], a[1])), fq_dbl(ab))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_mul_fq(a, s):
     return (fq_mul(a[0], s), fq_mul(a[1], s))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_mul_xi(a):
     """a·(9 + u) = (9a₀ − a₁) + (a₀ + 9a₁)u, with 9x = 8x + x by doublings."""
     a0, a1 = a[0], a[1]
@@ -100,7 +100,7 @@ def fq2_mul_xi(a):
     return (fq_sub(n0, a1), fq_add(a0, n1))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_inv(a):
     t = fq_inv(fq_add(fq_sqr(a[0]), fq_sqr(a[1])))
     return (fq_mul(a[0], t), fq_neg(fq_mul(a[1], t)))
@@ -109,28 +109,28 @@ def fq2_inv(a):
 # --- Fq6 ------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_add(a, b):
     return (fq2_add(a[0], b[0]), fq2_add(a[1], b[1]), fq2_add(a[2], b[2]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_sub(a, b):
     return (fq2_sub(a[0], b[0]), fq2_sub(a[1], b[1]), fq2_sub(a[2], b[2]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_neg(a):
     return (fq2_neg(a[0]), fq2_neg(a[1]), fq2_neg(a[2]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_mul_v(a):
     """a·v: the coefficients rotate and the top one wraps around times ξ."""
     return (fq2_mul_xi(a[2]), a[0], a[1])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_mul(a, b):
     v0 = fq2_mul(a[0], b[0])
     v1 = fq2_mul(a[1], b[1])
@@ -141,7 +141,7 @@ def fq6_mul(a, b):
     return (fq2_add(v0, fq2_mul_xi(t0)), fq2_add(t1, fq2_mul_xi(v2)), fq2_add(t2, v1))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_sqr(a):
     s0 = fq2_sqr(a[0])
     s1 = fq2_dbl(fq2_mul(a[0], a[1]))
@@ -152,7 +152,7 @@ def fq6_sqr(a):
     return (fq2_add(s0, fq2_mul_xi(s3)), fq2_add(s1, fq2_mul_xi(s4)), c2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_mul_01(a, b0, b1):
     """a·(b₀ + b₁v): the sparse product the Miller loop's lines need."""
     v0 = fq2_mul(a[0], b0)
@@ -164,7 +164,7 @@ def fq6_mul_01(a, b0, b1):
 
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq6_inv(a):
     t0 = fq2_sub(fq2_sqr(a[0]), fq2_mul_xi(fq2_mul(a[1], a[2])))
     t1 = fq2_sub(fq2_mul_xi(fq2_sqr(a[2])), fq2_mul(a[0], a[1]))
@@ -177,7 +177,7 @@ def fq6_inv(a):
 # --- Fq12 -----------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_mul(a, b):
     aa = fq6_mul(a[0], b[0])
     bb = fq6_mul(a[1], b[1])
@@ -185,7 +185,7 @@ def fq12_mul(a, b):
     return (fq6_add(aa, fq6_mul_v(bb)), fq6_sub(fq6_sub(cross, aa), bb))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_sqr(a):
     ab = fq6_mul(a[0], a[1])
     t = fq6_mul(fq6_add(a[0], a[1]), fq6_add(a[0], fq6_mul_v(a[1])))
@@ -193,19 +193,19 @@ def fq12_sqr(a):
     return (c0, fq6_add(ab, ab))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_conj(a):
     """a^(p⁶): for elements of the cyclotomic subgroup this is the inverse."""
     return (a[0], fq6_neg(a[1]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_inv(a):
     t = fq6_inv(fq6_sub(fq6_sqr(a[0]), fq6_mul_v(fq6_sqr(a[1]))))
     return (fq6_mul(a[0], t), fq6_neg(fq6_mul(a[1], t)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_mul_034(a, c0, c3, c4):
     """a·(c₀ + c₃·w + c₄·v·w), the shape of a D-twist line evaluated at a G1 point."""
     t_a = (fq2_mul(a[0][0], c0), fq2_mul(a[0][1], c0), fq2_mul(a[0][2], c0))
@@ -214,7 +214,7 @@ def fq12_mul_034(a, c0, c3, c4):
     return (fq6_add(fq6_mul_v(t_b), t_a), fq6_sub(e, fq6_add(t_a, t_b)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_eq_one(a):
     one = FQ_ONE
     for k in range(3):
@@ -229,7 +229,7 @@ def fq12_eq_one(a):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_pow(a, e):
     acc = FQ2_ONE
     for i in range(255, -1, -1):
@@ -244,7 +244,7 @@ _P_MINUS_3_DIV_4 = tuple(np.uint64((((_P - 3) // 4) >> (64 * i)) & 0xFFFFFFFFFFF
 _P_MINUS_1_DIV_2 = tuple(np.uint64((((_P - 1) // 2) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq2_sqrt(a):
     """(root, ok) by Algorithm 9 of Adj and Rodríguez-Henríquez, "Square root computation over
     even extension fields" (2014), for p ≡ 3 (mod 4); the root is checked by squaring."""
@@ -261,7 +261,7 @@ def fq2_sqrt(a):
     return x, limbs_eq(check[0], a[0]) and limbs_eq(check[1], a[1])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fq4_sqr(a, b):
     """(a + b·y)² in Fq4 = Fq2[y]/(y² − ξ), as (real, y-part)."""
     ab = fq2_mul(a, b)
@@ -269,21 +269,21 @@ def _fq4_sqr(a, b):
     return t0, fq2_dbl(ab)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _three_minus_two(t, z):
     """3t − 2z."""
     d = fq2_sub(t, z)
     return fq2_add(fq2_dbl(d), t)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _three_plus_two(t, z):
     """3t + 2z."""
     s = fq2_add(t, z)
     return fq2_add(fq2_dbl(s), t)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_cyclotomic_sqr(a):
     """a² for a in the cyclotomic subgroup (a^(p⁶+1)(p²−1)... i.e. after the easy part of the
     final exponentiation): three Fq4 squarings instead of a full Fq12 squaring (Granger and
@@ -302,7 +302,7 @@ def fq12_cyclotomic_sqr(a):
     return ((n0, n4, n3), (n2, n1, n5))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fq12_pow(a, e):
     """a^e, e as 4 little-endian uint64 limbs."""
     acc = FQ12_ONE

@@ -1,0 +1,111 @@
+"""The HTTP service: `create_app(settings)` wires the ledger, keys and records to routers per actor.
+
+    /v1/issuers    register (admin), issue and revoke credentials (issuer keys, own issuer only)
+    /v1/holders    wallets encrypted at rest, membership paths, presentations (rate limited)
+    /v1/verifiers  proof requests and presentation submission → signed receipts (verifier keys)
+    /v1/requests   a proof request by id, for the holder who was handed its id
+    /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
+    /v1/keys       verification keys and circuit digests
+    /v1/admin      API keys
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from circuits.credential_query import credential_query_circuit
+
+from . import problems
+from .keys import KeySet, circuit_name, ensure_keys
+from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
+from .limits import BodyLimit, RateLimiter
+from .records import Records
+from .settings import Settings
+from .verification import BatchVerifier
+
+log = logging.getLogger("zkelig.api")
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    ledger: Ledger
+    records: Records
+    keys: KeySet
+    circuit: str
+    verifier: BatchVerifier
+    holder_limits: RateLimiter
+
+    def close(self) -> None:
+        self.verifier.close()
+        self.ledger.close()
+
+
+def build_state(settings: Settings) -> ServiceState:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.ledger_url)
+    ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
+                    settings.tree_depth, settings.root_window_s)
+    keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
+    keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
+    credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
+    circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)
+    if ledger.circuits.get(circuit) is None:
+        try:
+            ledger.register_circuit(circuit, bytes.fromhex(keys.vk_digest))
+        except DuplicateRegistration:  # another replica registered it first
+            pass
+    if ledger.circuits.get(circuit, bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
+        raise RuntimeError(f"the ledger registered another verification key for {circuit}")
+    return ServiceState(settings, ledger, Records(store), keys, circuit,
+                        BatchVerifier(keys.vk, settings.verify_batch_max),
+                        RateLimiter(settings.holder_rate_per_minute, settings.holder_burst))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from .routers import admin, holders, issuers, keys, ledger, verifiers
+
+    settings = settings or Settings()
+    state = build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="zkelig",
+        version="0.1.0",
+        summary="Eligibility proofs that reveal nothing else: issuers, holders, verifiers, auditors.",
+        lifespan=lifespan,
+    )
+    app.state.zk = state
+    problems.install(app)
+    for module in (issuers, holders, verifiers, ledger, keys, admin):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    _document_problems(app)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Add the RFC 9457 Problem schema that every error response refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+                "type": "object",
+                "required": ["type", "title", "status", "detail", "code"],
+                "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                               "detail": {"type": "string"}, "code": {"type": "string"}},
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

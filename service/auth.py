@@ -1,0 +1,41 @@
+"""API keys per role: `Authorization: Bearer zk_…`. Missing or unknown key → 401; a key of another
+role, or an issuer/verifier key used for someone else → 403."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .problems import Problem
+from .records import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="an API key created by the admin: zk_…")
+
+
+def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "unauthorized", "an API key is required (Authorization: Bearer …)")
+    state = request.app.state.zk
+    if state.settings.admin_key and credentials.credentials == state.settings.admin_key:
+        return Principal("admin", "")
+    principal = state.records.principal(credentials.credentials)
+    if principal is None:
+        raise Problem(401, "unauthorized", "unknown API key")
+    return principal
+
+
+def require(*roles: str):
+    """A dependency that admits only keys of these roles (admin is always admitted)."""
+
+    def check(principal: Principal = Depends(_principal)) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise Problem(403, "forbidden", f"this needs a key of role {' or '.join(roles)}")
+        return principal
+
+    return check
+
+
+def acting_for(principal: Principal, subject: str) -> None:
+    """An issuer or verifier key acts only for its own subject."""
+    if principal.role != "admin" and principal.subject != subject:
+        raise Problem(403, "forbidden", f"this key does not act for {subject}")

@@ -1,0 +1,89 @@
+"""/v1/verifiers: proof requests with fresh challenges, and presentation submission → signed receipts.
+/v1/requests/{id}: the request itself, for the holder who was handed its id."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+
+from fastapi import APIRouter, Depends
+
+from circuits import credentials as cr
+from circuits.credential_query import Op, Query
+from circuits.requests import Presentation, ProofRequest, age_at_least, insured_on, reimbursable
+
+from zkcore.groth16 import Proof, public_inputs_from_snarkjs
+
+from ..auth import acting_for, require
+from ..problems import Problem
+from ..records import Principal
+from ..schemas import Id, ProofRequestCreate, ProofRequestCreated, Receipt, SubmitPresentation
+from ..verification import decide, sign_receipt
+from .common import get_state, problem_responses
+
+router = APIRouter(tags=["verifiers"], responses=problem_responses(400, 401, 403, 404, 413, 422))
+
+
+def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
+    p = body.params
+    if body.preset == "age_at_least":
+        if p.years is None:
+            raise Problem(422, "invalid_request", "age_at_least needs params.years")
+        return age_at_least(p.years, today, body.issuers, body.scope)
+    if body.preset == "insured_on":
+        return insured_on(p.day or today, today, body.issuers, body.scope)
+    if body.preset == "reimbursable":
+        if p.covered_plans is None or p.claim_cents is None:
+            raise Problem(422, "invalid_request", "reimbursable needs params.covered_plans and params.claim_cents")
+        return reimbursable(p.covered_plans, p.claim_cents, p.day or today, today, body.issuers, body.scope)
+    if body.schema_name is None:
+        raise Problem(422, "invalid_request", "give a preset, or a schema and queries")
+    queries = [Query(q.slot, Op[q.op], tuple(q.values)) for q in body.queries]
+    return ProofRequest.new(cr.schema(body.schema_name), body.issuers, queries, body.scope, today)
+
+
+@router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
+def create_request(verifier: Id, body: ProofRequestCreate, principal: Principal = Depends(require("verifier")),
+                   state=Depends(get_state)):
+    """A proof request with a fresh challenge, answerable once within the request lifetime."""
+    acting_for(principal, verifier)
+    request = _build(body, dt.date.today())
+    request = dataclasses.replace(request, q=state.settings.queries, m=state.settings.values)
+    request_id = state.records.save_request(verifier, request.to_json())
+    expires = int((time.time() + state.settings.request_ttl_s) * 1000)
+    return ProofRequestCreated(request_id=request_id, request=request.to_json(), expires_at_ms=expires)
+
+
+@router.get("/v1/requests/{request_id}", tags=["holders"])
+def get_request(request_id: str, state=Depends(get_state)) -> dict:
+    """The proof request a verifier handed out (it holds no personal data)."""
+    found = state.records.load_request(request_id)
+    if found is None:
+        raise Problem(404, "not_found", "no such proof request")
+    verifier, body, created_ms, used = found
+    return {"request_id": request_id, "verifier": verifier, "request": body, "answered": used,
+            "expires_at_ms": created_ms + int(state.settings.request_ttl_s * 1000)}
+
+
+@router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
+def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: Principal = Depends(require("verifier")),
+           state=Depends(get_state)):
+    """Check a presentation against its request; the receipt says accepted or refused, and why."""
+    acting_for(principal, verifier)
+    found = state.records.load_request(request_id)
+    if found is None or found[0] != verifier:
+        raise Problem(404, "not_found", "no such proof request for this verifier")
+    _, stored, created_ms, _ = found
+    request = ProofRequest.from_json(stored)
+    presentation = Presentation.from_json(body.presentation.model_dump())
+    # Malformed points or signals are refused here with a 400, before the request is spent.
+    proof = Proof.from_snarkjs(presentation.proof)
+    public_inputs_from_snarkjs(presentation.public_signals)
+    base = {"request_id": request_id, "verifier": verifier, "scope": request.scope, "issuer": presentation.issuer,
+            "decided_at_ms": int(time.time() * 1000)}
+    if time.time() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
+        return sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_expired"})
+    if not state.records.use_request(request_id):
+        return sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_already_answered"})
+    return decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof)

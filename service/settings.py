@@ -1,0 +1,41 @@
+"""Service configuration: every setting has a safe default and a ZKELIG_* environment override."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from circuits.credential_query import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"ZKELIG_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", str(ROOT / ".zkelig" / "data"))))
+    database_url: str = ""  # default: SQLite in data_dir
+    keys_dir: Path | None = None  # default: service.keys.default_keys_dir()
+    ledger_origin: str = field(default_factory=lambda: _env("LEDGER_ORIGIN", "zkelig/ledger"))
+    tree_depth: int = DEFAULT_DEPTH
+    queries: int = DEFAULT_Q
+    values: int = DEFAULT_M
+    root_window_s: float = field(default_factory=lambda: float(_env("ROOT_WINDOW_S", "3600")))
+    request_ttl_s: float = field(default_factory=lambda: float(_env("REQUEST_TTL_S", "600")))  # a request's lifetime
+    admin_key: str = field(default_factory=lambda: _env("ADMIN_KEY", ""))  # empty: no admin API
+    max_body_bytes: int = 256 * 1024
+    holder_rate_per_minute: int = field(default_factory=lambda: int(_env("HOLDER_RATE_PER_MINUTE", "120")))
+    holder_burst: int = 30
+    verify_batch_max: int = 64
+
+    @property
+    def ledger_url(self) -> str:
+        return self.database_url or _env("DATABASE_URL", f"sqlite:///{self.data_dir / 'ledger.db'}")
+
+    @property
+    def ledger_key_file(self) -> Path:
+        return self.data_dir / "ledger.key"
