@@ -29,7 +29,6 @@ from .credential_query import (
     Query,
     credential_query_circuit,
     hash_queries,
-    query_words,
 )
 
 CHALLENGE_BITS = 248
@@ -67,7 +66,8 @@ class ProofRequest:
         if not isinstance(self.scope, str) or not self.scope:
             raise InvalidEncoding("a request needs a scope")
         cr.scope_id(self.scope)  # refuses text that has no UTF-8 encoding
-        query_words(self.queries, self.q, self.m)  # validates counts and value lists
+        if len(self.queries) > self.q or any(len(x.values) > self.m for x in self.queries):
+            raise InvalidEncoding(f"a request holds at most {self.q} queries of at most {self.m} values")
         _int(self.challenge, "challenge")
         if not isinstance(self.today, dt.date):
             raise InvalidEncoding("today must be a date")

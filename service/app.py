@@ -61,9 +61,28 @@ def build_state(settings: Settings) -> ServiceState:
             pass
     if ledger.circuits.get(circuit, bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
         raise RuntimeError(f"the ledger registered another verification key for {circuit}")
-    return ServiceState(settings, ledger, Records(store), keys, circuit,
-                        BatchVerifier(keys.vk, settings.verify_batch_max),
-                        RateLimiter(settings.holder_rate_per_minute, settings.holder_burst))
+    state = ServiceState(settings, ledger, Records(store), keys, circuit,
+                         BatchVerifier(keys.vk, settings.verify_batch_max),
+                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst))
+    _warm_up(state)
+    return state
+
+
+def _warm_up(state: ServiceState) -> None:
+    """Pay one-off costs now rather than on the first requests: Poseidon's sparse parameters for
+    the query-hash widths, and loading the verification kernels from numba's cache."""
+    import datetime as dt
+
+    from circuits.requests import age_at_least
+    from zkcore.curve import G1, G2
+    from zkcore.groth16 import Proof, batch_verify, verify
+
+    request = age_at_least(18, dt.date.today(), ["warm-up"], "warm-up")
+    inputs = request.public_inputs(1, 1)
+    dummy = Proof(G1.generator(), G2.generator(), G1.generator())
+    verify(state.verifier.pvk, dummy, inputs)
+    batch_verify(state.verifier.pvk, [(dummy, inputs)] * 2)
+    Proof.from_snarkjs(dummy.to_snarkjs())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -12,7 +12,8 @@ from .records import Principal
 _bearer = HTTPBearer(auto_error=False, description="an API key created by the admin: zk_…")
 
 
-def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+async def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    # async: no worker-thread hop; the lookup is an in-memory cache hit but for a key's first use
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "unauthorized", "an API key is required (Authorization: Bearer …)")
     state = request.app.state.zk
@@ -27,7 +28,7 @@ def _principal(request: Request, credentials: HTTPAuthorizationCredentials | Non
 def require(*roles: str):
     """A dependency that admits only keys of these roles (admin is always admitted)."""
 
-    def check(principal: Principal = Depends(_principal)) -> Principal:
+    async def check(principal: Principal = Depends(_principal)) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise Problem(403, "forbidden", f"this needs a key of role {' or '.join(roles)}")
         return principal

@@ -55,6 +55,8 @@ def serve(
     from .keys import ensure_keys
     from .settings import Settings
 
+    # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key)):
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment

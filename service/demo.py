@@ -25,9 +25,10 @@ console = Console()
 
 # Alice's attribute values: the log-capture test checks that none of them ever reaches a log.
 ALICE_BIRTHDATE = dt.date(1988, 4, 17)
-ALICE_PLAN = 7_431
-ALICE_CAP_CENTS = 512_345
-ALICE_REGION = 31_337
+# Long, distinctive numbers, so that finding one in a log cannot be chance (a port, a random id).
+ALICE_PLAN = 74_310_091
+ALICE_CAP_CENTS = 51_234_567
+ALICE_REGION = 31_337_123
 PASSPHRASE = "alice's long wallet passphrase"
 LOG_LEVEL = "warning"  # uvicorn's; records propagate to the root logger (tests capture them)
 

@@ -78,10 +78,15 @@ class Records:
             row = tx.one("SELECT verifier, body, created_ms, used FROM proof_requests WHERE id = ?", (request_id,))
         return None if row is None else (row[0], json.loads(row[1]), row[2], bool(row[3]))
 
-    def use_request(self, request_id: str) -> bool:
-        """Mark the request answered; False if it already was (one presentation per challenge)."""
-        with self.store.write(durable=False, ledger_lock=False) as tx:
+    @staticmethod
+    def request_claim(request_id: str):
+        """A claim for Ledger.use_nullifier: marks the request answered in the nullifier's own
+        transaction, and fails if it already was (one accepted presentation per challenge)."""
+
+        def claim(tx) -> bool:
             return tx.execute("UPDATE proof_requests SET used = 1 WHERE id = ? AND used = 0", (request_id,)).rowcount == 1
+
+        return claim
 
     # --- wallets ---
 

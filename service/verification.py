@@ -28,6 +28,7 @@ from zkcore.groth16.keys import VerifyingKey
 
 from .batching import next_batch
 from .ledger import Ledger, NullifierReused
+from .ledger.ledger import ClaimRefused
 from .ledger.checkpoint import verify_signature
 
 
@@ -81,7 +82,7 @@ def verify_receipt_signature(receipt: dict, public_key: bytes) -> None:
 
 
 def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id: str, request: ProofRequest,
-           presentation: Presentation, proof: Proof) -> dict:
+           presentation: Presentation, proof: Proof, claim=None) -> dict:
     """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`."""
     body = {
         "request_id": request_id,
@@ -104,9 +105,11 @@ def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id
     body["nullifier"] = str(nullifier)
     digest = hashlib.sha256(_canonical(body)).digest()
     try:
-        index = ledger.use_nullifier(cr.scope_id(request.scope), nullifier, verifier_id, digest)
+        index = ledger.use_nullifier(cr.scope_id(request.scope), nullifier, verifier_id, digest, claim)
     except NullifierReused:
         return sign_receipt(ledger, {**body, "decision": "refused", "reason": "nullifier_reused"})
+    except ClaimRefused:
+        return sign_receipt(ledger, {**body, "decision": "refused", "reason": "request_already_answered"})
     head = ledger.head()
     return sign_receipt(ledger, {**body, "decision": "accepted", "reason": "ok", "body_digest": digest.hex(),
                                  "log_index": index, "checkpoint": head.to_text()})

@@ -57,6 +57,10 @@ class BadRevocation(LedgerError):
     code = "bad_revocation"
 
 
+class ClaimRefused(LedgerError):
+    code = "claim_refused"
+
+
 class NullifierReused(LedgerError):
     code = "nullifier_reused"
 
@@ -113,11 +117,15 @@ class Ledger:
         self._roots_seen = -1
 
     def _catch_up(self, tx: Tx) -> None:
-        """Apply entries other writers (or an earlier run) committed beyond our size."""
+        """Apply entries other writers (or an earlier run) committed beyond our size.
+
+        `tx` may be a read snapshot older than our own latest commit: then there is nothing to do."""
         size = tx.size()
-        if size == self.log.size:
+        if size <= self.log.size:  # the common case: no lock, so readers never queue behind the writer
             return
         with self._state_lock:
+            if size <= self.log.size:
+                return
             for start in range(self.log.size, size, 65536):
                 for i, data in enumerate(tx.entries(start, min(size, start + 65536)), start):
                     self._apply(e.decode(data), i)
@@ -289,12 +297,14 @@ class Ledger:
             staged.append(e.Revocation(name, leaf_index))
             return at
         if op.kind == "nullifier":
-            scope, nullifier, verifier, receipt_digest = op.args
+            scope, nullifier, verifier, receipt_digest, claim = op.args
             entry = e.NullifierUsed(scope, nullifier, verifier, receipt_digest)
             e.encode(entry)
             key = (_element(scope), _element(nullifier))
             if key in nullifiers or tx.nullifier_index(*key) is not None:
                 raise NullifierReused(scope)
+            if claim is not None and not claim(tx):
+                raise ClaimRefused("the proof request was already answered")
             nullifiers[key] = len(staged)
             staged.append(entry)
             return at
@@ -324,12 +334,17 @@ class Ledger:
     def revoke(self, issuer: str, leaf_index: int) -> int:
         return self._submit("revoke", issuer, leaf_index).result()
 
-    def use_nullifier(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes) -> int:
-        """Record a nullifier's use in `scope`; NullifierReused if it was used there before."""
-        return self.use_nullifier_async(scope, nullifier, verifier, receipt_digest).result()
+    def use_nullifier(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
+                      claim: Callable[[Tx], bool] | None = None) -> int:
+        """Record a nullifier's use in `scope`; NullifierReused if it was used there before.
 
-    def use_nullifier_async(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes) -> Future:
-        return self._submit("nullifier", scope, nullifier, verifier, receipt_digest)
+        `claim(tx)`, if given, runs in the same transaction and must return True (it marks what the
+        use answers, e.g. a proof request, as answered); False refuses with ClaimRefused."""
+        return self.use_nullifier_async(scope, nullifier, verifier, receipt_digest, claim).result()
+
+    def use_nullifier_async(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
+                            claim: Callable[[Tx], bool] | None = None) -> Future:
+        return self._submit("nullifier", scope, nullifier, verifier, receipt_digest, claim)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -339,11 +354,8 @@ class Ledger:
     # --- reads --------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Catch up with entries other replicas committed (cheap when there are none)."""
-        with self.store.read() as tx:
-            if tx.size() == self.log.size:
-                return
-        with self.store.write() as tx:
+        """Catch up with entries other replicas committed (one cheap read when there are none)."""
+        with self.store.read() as tx:  # a consistent snapshot: entries, roots and head agree
             self._catch_up(tx)
 
     def head(self) -> SignedHead:

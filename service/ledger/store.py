@@ -252,7 +252,9 @@ class PostgresStore(Store):
     def read(self) -> Iterator[Tx]:
         conn = self._conn()
         try:
-            yield Tx(self, conn)
+            tx = Tx(self, conn)
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot, as in SQLite's WAL
+            yield tx
         finally:
             conn.rollback()
 

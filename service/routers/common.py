@@ -16,5 +16,6 @@ def problem_responses(*statuses: int) -> dict:
     return {s: {"description": descriptions[s], **_PROBLEM} for s in statuses}
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
+    # Dependencies are async so that FastAPI does not hop to a worker thread for each of them.
     return request.app.state.zk

@@ -17,7 +17,7 @@ from ..schemas import WalletCreate, WalletCreated, WalletCredential, WalletCrede
 from .common import get_state, problem_responses
 
 
-def rate_limited(request: Request, state=Depends(get_state)) -> None:
+async def rate_limited(request: Request, state=Depends(get_state)) -> None:
     client = request.client.host if request.client else "unknown"
     if not state.holder_limits.allow(client):
         raise Problem(429, "rate_limited", "too many requests from this client; slow down")

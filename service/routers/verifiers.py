@@ -8,6 +8,7 @@ import datetime as dt
 import time
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
 from circuits import credentials as cr
 from circuits.credential_query import Op, Query
@@ -43,6 +44,18 @@ def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
     return ProofRequest.new(cr.schema(body.schema_name), body.issuers, queries, body.scope, today)
 
 
+_PARSED: dict[str, ProofRequest] = {}  # request id → parsed request; a stored request never changes
+
+
+def _parsed(request_id: str, stored: dict) -> ProofRequest:
+    request = _PARSED.get(request_id)
+    if request is None:
+        if len(_PARSED) > 10_000:
+            _PARSED.clear()
+        request = _PARSED[request_id] = ProofRequest.from_json(stored)
+    return request
+
+
 @router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
 def create_request(verifier: Id, body: ProofRequestCreate, principal: Principal = Depends(require("verifier")),
                    state=Depends(get_state)):
@@ -69,13 +82,16 @@ def get_request(request_id: str, state=Depends(get_state)) -> dict:
 @router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
 def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: Principal = Depends(require("verifier")),
            state=Depends(get_state)):
-    """Check a presentation against its request; the receipt says accepted or refused, and why."""
+    """Check a presentation against its request; the receipt says accepted or refused, and why.
+
+    The first accepted presentation answers the request (marked in the nullifier's transaction);
+    refused ones leave it open until it expires."""
     acting_for(principal, verifier)
     found = state.records.load_request(request_id)
     if found is None or found[0] != verifier:
         raise Problem(404, "not_found", "no such proof request for this verifier")
-    _, stored, created_ms, _ = found
-    request = ProofRequest.from_json(stored)
+    _, stored, created_ms, answered = found
+    request = _parsed(request_id, stored)
     presentation = Presentation.from_json(body.presentation.model_dump())
     # Malformed points or signals are refused here with a 400, before the request is spent.
     proof = Proof.from_snarkjs(presentation.proof)
@@ -83,7 +99,10 @@ def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: P
     base = {"request_id": request_id, "verifier": verifier, "scope": request.scope, "issuer": presentation.issuer,
             "decided_at_ms": int(time.time() * 1000)}
     if time.time() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
-        return sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_expired"})
-    if not state.records.use_request(request_id):
-        return sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_already_answered"})
-    return decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof)
+        receipt = sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_expired"})
+    elif answered:
+        receipt = sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_already_answered"})
+    else:
+        receipt = decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof,
+                         claim=state.records.request_claim(request_id))
+    return JSONResponse(receipt)  # already plain JSON types: skip FastAPI's re-encoding on the hot path
