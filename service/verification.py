@@ -13,6 +13,7 @@ with the ledger key; it names the decision and a reason code, never a personal a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -40,10 +41,14 @@ class BatchVerifier:
         self._thread = threading.Thread(target=self._run, name="zkelig-batch-verifier", daemon=True)
         self._thread.start()
 
-    def verify(self, proof: Proof, inputs: list[int]) -> bool:
+    def submit(self, proof: Proof, inputs: list[int]) -> Future:
+        """A future for whether the proof verifies; it joins whatever batch is waiting."""
         future: Future = Future()
         self._queue.put((proof, inputs, future))
-        return future.result()
+        return future
+
+    def verify(self, proof: Proof, inputs: list[int]) -> bool:
+        return self.submit(proof, inputs).result()
 
     def _run(self) -> None:
         while True:
@@ -81,9 +86,11 @@ def verify_receipt_signature(receipt: dict, public_key: bytes) -> None:
     verify_signature(public_key, base64.b64decode(receipt["signature"]), _canonical(receipt["body"]))
 
 
-def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id: str, request: ProofRequest,
-           presentation: Presentation, proof: Proof, claim=None) -> dict:
-    """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`."""
+async def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id: str, request: ProofRequest,
+                 presentation: Presentation, proof: Proof, claim=None) -> dict:
+    """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`.
+
+    A coroutine: it waits for the batch verifier and the ledger writer without holding a thread."""
     body = {
         "request_id": request_id,
         "verifier": verifier_id,
@@ -99,13 +106,14 @@ def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id
         return sign_receipt(ledger, {**body, "decision": "refused",
                                      "reason": "request_mismatch" if root_ok else "root_not_accepted"})
     _, inputs = checked
-    if not verifier.verify(proof, inputs):
+    if not await asyncio.wrap_future(verifier.submit(proof, inputs)):
         return sign_receipt(ledger, {**body, "decision": "refused", "reason": "invalid_proof"})
     nullifier = inputs[0]
     body["nullifier"] = str(nullifier)
     digest = hashlib.sha256(_canonical(body)).digest()
     try:
-        index = ledger.use_nullifier(cr.scope_id(request.scope), nullifier, verifier_id, digest, claim)
+        index = await asyncio.wrap_future(
+            ledger.use_nullifier_async(cr.scope_id(request.scope), nullifier, verifier_id, digest, claim))
     except NullifierReused:
         return sign_receipt(ledger, {**body, "decision": "refused", "reason": "nullifier_reused"})
     except ClaimRefused:

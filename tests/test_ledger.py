@@ -257,3 +257,25 @@ def test_audit_passes_a_clean_ledger_and_names_a_flipped_byte(ledger, store_url)
     assert audit(DatabaseSource(store), key, DEPTH).ok  # restored
     # a wrong public key fails on the first head
     assert not audit(DatabaseSource(store), LedgerKey.generate().public_key, DEPTH).ok
+
+
+def test_a_replica_sees_another_replicas_revocation_at_once(store_url):
+    key = LedgerKey.generate()
+    a = Ledger(open_store(store_url), key, tree_depth=DEPTH)
+    b = Ledger(open_store(store_url), key, tree_depth=DEPTH)
+    try:
+        a.register_issuer("insurer-a", b"\x01" * 32)
+        a.issue("insurer-a", [11, 12, 13])
+        b.refresh()
+        before = b.issuer_root("insurer-a")
+        assert before in b.accepted_roots("insurer-a") and b.head() == a.head()
+        a.revoke("insurer-a", 1)
+        b.refresh()
+        assert before not in b.accepted_roots("insurer-a")
+        assert b.issuer_root("insurer-a") == a.issuer_root("insurer-a")
+        assert b.issue("insurer-a", [14]) == [(3, a.head().size)]  # b writes after catching up
+        a.refresh()
+        assert a.head() == b.head() and a.statistics() == b.statistics()
+    finally:
+        a.close()
+        b.close()

@@ -17,6 +17,8 @@ transaction; the nullifiers' primary key is the last line of defence against dou
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 STORED_HEIGHT = 4
+CHECKPOINT_EVERY_S = 0.5
 _LOCK_KEY = 0x7A6B656C6967  # "zkelig"
 
 _SCHEMA = [
@@ -178,6 +181,9 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path | str):
         super().__init__()
+        self._lock_fds: list[int] = []
+        self._checkpointer: threading.Thread | None = None
+        self._closed = threading.Event()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.create_schema()
@@ -187,10 +193,52 @@ class SqliteStore(Store):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=30000")
+        # No checkpoint inside a commit (it would stall that writer for tens of milliseconds):
+        # a background thread checkpoints passively instead.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._start_checkpointer()
         return conn
+
+    def _start_checkpointer(self) -> None:
+        with self._lock:
+            if self._checkpointer is not None:
+                return
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="zkelig-wal-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
+        try:
+            while not self._closed.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for readers or writers
+                except sqlite3.OperationalError:  # busy: another process is checkpointing; next time
+                    pass
+        finally:
+            conn.close()
+
+    def _writer_lock(self) -> int:
+        fd = getattr(self._local, "lock_fd", None)
+        if fd is None:
+            fd = self._local.lock_fd = os.open(f"{self.path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            with self._lock:
+                self._lock_fds.append(fd)
+        return fd
 
     @contextmanager
     def write(self, durable: bool = True, ledger_lock: bool = True) -> Iterator[Tx]:
+        # Writers (threads or worker processes) queue on a file lock, which wakes the next one the
+        # moment it is released; SQLite's own busy handler would sleep in steps of up to 100 ms.
+        lock = self._writer_lock()
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with self._transaction(durable) as tx:
+                yield tx
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _transaction(self, durable: bool) -> Iterator[Tx]:
         conn = self._conn()
         if not durable:
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL: the next durable commit flushes this one too
@@ -214,6 +262,16 @@ class SqliteStore(Store):
             yield Tx(self, conn)
         finally:
             conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=5)
+        super().close()
+        with self._lock:
+            for fd in self._lock_fds:
+                os.close(fd)
+            self._lock_fds.clear()
 
     def disk_bytes(self) -> int:
         self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # outside a transaction, or SQLite refuses

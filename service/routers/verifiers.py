@@ -80,8 +80,8 @@ def get_request(request_id: str, state=Depends(get_state)) -> dict:
 
 
 @router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
-def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: Principal = Depends(require("verifier")),
-           state=Depends(get_state)):
+async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
+                 principal: Principal = Depends(require("verifier")), state=Depends(get_state)):
     """Check a presentation against its request; the receipt says accepted or refused, and why.
 
     The first accepted presentation answers the request (marked in the nullifier's transaction);
@@ -93,7 +93,7 @@ def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: P
     _, stored, created_ms, answered = found
     request = _parsed(request_id, stored)
     presentation = Presentation.from_json(body.presentation.model_dump())
-    # Malformed points or signals are refused here with a 400, before the request is spent.
+    # Malformed points or signals are refused here with a 400; the request stays answerable.
     proof = Proof.from_snarkjs(presentation.proof)
     public_inputs_from_snarkjs(presentation.public_signals)
     base = {"request_id": request_id, "verifier": verifier, "scope": request.scope, "issuer": presentation.issuer,
@@ -103,6 +103,6 @@ def submit(verifier: Id, request_id: str, body: SubmitPresentation, principal: P
     elif answered:
         receipt = sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_already_answered"})
     else:
-        receipt = decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof,
-                         claim=state.records.request_claim(request_id))
+        receipt = await decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof,
+                               claim=state.records.request_claim(request_id))
     return JSONResponse(receipt)  # already plain JSON types: skip FastAPI's re-encoding on the hot path
