@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,28 +25,8 @@ from .keys import Proof
 from .snarkjs import ProvingKey
 
 
-# The three coset transforms are single-threaded kernels that release the GIL: run side by side.
-_TRANSFORMS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="zkelig-ntt")
-
-
-_FINITE: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(key array) → (the array, its finite indices)
-
-
-def _finite(points: np.ndarray) -> np.ndarray:
-    """Indices of the points that are not infinity, computed once per key array: wires absent
-    from a matrix contribute nothing (a third of [v_i(τ)] in a typical circom circuit)."""
-    hit = _FINITE.get(id(points))
-    if hit is None or hit[0] is not points:
-        if len(_FINITE) > 64:
-            _FINITE.clear()
-        hit = _FINITE[id(points)] = (points, np.flatnonzero(points.reshape(points.shape[0], -1).any(axis=1)))
-    return hit[1]
-
-
 def _msm(points: np.ndarray, scalars: np.ndarray):
-    keep = _finite(points)
-    keep = keep[scalars[keep].any(axis=1)]  # and zero scalars
-    return kc.msm(points[keep], np.ascontiguousarray(scalars[keep]), kc.msm_window_bits(max(keep.shape[0], 1)))
+    return kc.msm(points, scalars, kc.msm_window_bits(points.shape[0]))
 
 
 def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
@@ -56,8 +35,7 @@ def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
     b_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 1, n)
     c_t = kntt.pointwise_mul_sub(a_t, b_t, np.zeros_like(a_t))
     shift = poly.root_of_unity(pk.log_domain + 1)
-    odd = list(_TRANSFORMS.map(lambda x: poly.coset_evaluations(poly.intt(x, pk.log_domain), pk.log_domain, shift),
-                               (a_t, b_t, c_t)))
+    odd = [poly.coset_evaluations(poly.intt(x, pk.log_domain), pk.log_domain, shift) for x in (a_t, b_t, c_t)]
     return field.from_montgomery(kntt.pointwise_mul_sub(*odd), R)
 
 
