@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from zkcore.errors import InvalidEncoding, Unsatisfied
+from zkcore.field import parse_decimal
 from zkcore.groth16 import Proof, ProvingKey, VerifyingKey, prove, public_inputs_from_snarkjs, verify
 from zkcore.groth16.keys import public_inputs_to_snarkjs
 from zkcore.merkle.poseidon_tree import MerklePath, root_from_path
@@ -32,18 +33,6 @@ from .credential_query import (
 )
 
 CHALLENGE_BITS = 248
-
-
-def _int(value: object, what: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidEncoding(f"{what} must be an integer")
-    try:
-        out = int(value, 10) if isinstance(value, str) else value
-    except ValueError:
-        raise InvalidEncoding(f"{what} must be a decimal integer") from None
-    if not isinstance(out, int) or not 0 <= out < R:
-        raise InvalidEncoding(f"{what} must be an integer in [0, r)")
-    return out
 
 
 @dataclass(frozen=True)
@@ -68,7 +57,7 @@ class ProofRequest:
         cr.scope_id(self.scope)  # refuses text that has no UTF-8 encoding
         if len(self.queries) > self.q or any(len(x.values) > self.m for x in self.queries):
             raise InvalidEncoding(f"a request holds at most {self.q} queries of at most {self.m} values")
-        _int(self.challenge, "challenge")
+        parse_decimal(self.challenge, R, "challenge")
         if not isinstance(self.today, dt.date):
             raise InvalidEncoding("today must be a date")
 
@@ -113,14 +102,14 @@ class ProofRequest:
                 op = item["op"]
                 if not isinstance(op, str) or op not in Op.__members__:
                     raise InvalidEncoding(f"unknown query operator {op!r}")
-                values = tuple(_int(v, "query value") for v in item.get("values", ()))
+                values = tuple(parse_decimal(v, R, "query value") for v in item.get("values", ()))
                 queries.append(Query(int(item["slot"]), Op[op], values))
             return cls(
                 schema=str(obj["schema"]),
                 issuers=tuple(str(i) for i in obj["issuers"]),
                 queries=tuple(queries),
                 scope=str(obj["scope"]),
-                challenge=_int(obj["challenge"], "challenge"),
+                challenge=parse_decimal(obj["challenge"], R, "challenge"),
                 today=dt.date.fromisoformat(str(obj["today"])),
                 q=int(obj.get("q", DEFAULT_Q)),
                 m=int(obj.get("m", DEFAULT_M)),
@@ -172,11 +161,11 @@ class Presentation:
 
     @property
     def nullifier(self) -> int:
-        return _int(self.public_signals[0], "nullifier") if self.public_signals else 0
+        return parse_decimal(self.public_signals[0], R, "nullifier") if self.public_signals else 0
 
     @property
     def root(self) -> int:
-        return _int(self.public_signals[1], "root") if len(self.public_signals) > 1 else 0
+        return parse_decimal(self.public_signals[1], R, "root") if len(self.public_signals) > 1 else 0
 
     def to_json(self) -> dict:
         return {"issuer": self.issuer, "proof": self.proof, "public_signals": list(self.public_signals)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import httpx
@@ -40,8 +41,6 @@ class ZkeligClient:
         self.http.close()
 
     def _call(self, method: str, path: str, body: dict | None = None, params: dict | None = None):
-        import json
-
         content = None if body is None else json.dumps(body, default=_json_default)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         response = self.http.request(method, path, content=content, params=params, headers=headers)

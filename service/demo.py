@@ -9,6 +9,7 @@ is detected through a shared scope, and a regulator audits the ledger through th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import socket
@@ -182,8 +183,6 @@ def run_demo(data_dir: Path | None = None) -> int:
             receipt, verify_ms = _timed(lambda: verifier.submit(name, request_id, presentation))
             verify_receipt_signature(receipt, ledger_key)
             return receipt, prove_ms, verify_ms
-
-        import base64
 
         ledger_key = base64.b64decode(phone.ledger_key()["public_key"])
 

@@ -86,38 +86,41 @@ def verify_receipt_signature(receipt: dict, public_key: bytes) -> None:
     verify_signature(public_key, base64.b64decode(receipt["signature"]), _canonical(receipt["body"]))
 
 
-async def decide(ledger: Ledger, verifier: BatchVerifier, verifier_id: str, request_id: str, request: ProofRequest,
+def receipt_body(request_id: str, verifier_id: str, request: ProofRequest, presentation: Presentation) -> dict:
+    """What every receipt states, whatever the decision."""
+    return {"request_id": request_id, "verifier": verifier_id, "scope": request.scope, "issuer": presentation.issuer,
+            "decided_at_ms": int(time.time() * 1000)}
+
+
+def refuse(ledger: Ledger, body: dict, reason: str) -> dict:
+    return sign_receipt(ledger, {**body, "decision": "refused", "reason": reason})
+
+
+async def decide(ledger: Ledger, verifier: BatchVerifier, body: dict, request: ProofRequest,
                  presentation: Presentation, proof: Proof, claim=None) -> dict:
-    """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`.
+    """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`;
+    `body` is its receipt_body.
 
     A coroutine: it waits for the batch verifier and the ledger writer without holding a thread."""
-    body = {
-        "request_id": request_id,
-        "verifier": verifier_id,
-        "scope": request.scope,
-        "issuer": presentation.issuer,
-        "decided_at_ms": int(time.time() * 1000),
-    }
     ledger.refresh()  # another replica may have revoked since we last looked
     roots = {presentation.issuer: ledger.accepted_roots(presentation.issuer)} if presentation.issuer in ledger.issuers else {}
     checked = check_presentation(request, presentation, roots, proof)
     if checked is None:
         root_ok = presentation.root in roots.get(presentation.issuer, ())
-        return sign_receipt(ledger, {**body, "decision": "refused",
-                                     "reason": "request_mismatch" if root_ok else "root_not_accepted"})
+        return refuse(ledger, body, "request_mismatch" if root_ok else "root_not_accepted")
     _, inputs = checked
     if not await asyncio.wrap_future(verifier.submit(proof, inputs)):
-        return sign_receipt(ledger, {**body, "decision": "refused", "reason": "invalid_proof"})
+        return refuse(ledger, body, "invalid_proof")
     nullifier = inputs[0]
-    body["nullifier"] = str(nullifier)
+    body = {**body, "nullifier": str(nullifier)}
     digest = hashlib.sha256(_canonical(body)).digest()
     try:
         index = await asyncio.wrap_future(
-            ledger.use_nullifier_async(cr.scope_id(request.scope), nullifier, verifier_id, digest, claim))
+            ledger.use_nullifier_async(cr.scope_id(request.scope), nullifier, body["verifier"], digest, claim))
     except NullifierReused:
-        return sign_receipt(ledger, {**body, "decision": "refused", "reason": "nullifier_reused"})
+        return refuse(ledger, body, "nullifier_reused")
     except ClaimRefused:
-        return sign_receipt(ledger, {**body, "decision": "refused", "reason": "request_already_answered"})
+        return refuse(ledger, body, "request_already_answered")
     head = ledger.head()
     return sign_receipt(ledger, {**body, "decision": "accepted", "reason": "ok", "body_digest": digest.hex(),
                                  "log_index": index, "checkpoint": head.to_text()})

@@ -28,7 +28,7 @@ from zkcore.merkle.poseidon_tree import PoseidonTree
 from . import entries as e
 from .checkpoint import SignedHead
 from .ledger import DEFAULT_TREE_DEPTH
-from .log import CompactRange
+from .log import CompactRange, StoredNodes
 
 CHUNK = 8192
 
@@ -196,8 +196,6 @@ class DatabaseSource:
             return tx.entries(start, end)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        from .log import StoredNodes
-
         with self.store.read() as tx:
             try:
                 return rfc6962.consistency_proof(StoredNodes(tx), size1, size2)

@@ -273,15 +273,13 @@ class Ledger:
             base = state.tree.size + len(state.pending)
             if base + len(leaves) > state.tree.capacity:
                 raise LedgerError(f"issuer {name}'s tree is full")
-            out = []
-            for k, leaf in enumerate(leaves):
-                entry = e.Commitment(name, base + k, leaf)
-                e.encode(entry)  # validates before anything is staged
-                out.append((base + k, at + k))
+            commitments = [e.Commitment(name, base + k, leaf) for k, leaf in enumerate(leaves)]
+            for entry in commitments:
+                e.encode(entry)  # validates every leaf before anything is staged
             state.pending.extend(leaves)
-            staged.extend(e.Commitment(name, base + k, leaf) for k, leaf in enumerate(leaves))
+            staged.extend(commitments)
             touched.add(name)
-            return out
+            return [(base + k, at + k) for k in range(len(leaves))]
         if op.kind == "revoke":
             name, leaf_index = op.args
             state = self._issuer(name)

@@ -20,7 +20,7 @@ from ..auth import acting_for, require
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, ProofRequestCreate, ProofRequestCreated, Receipt, SubmitPresentation
-from ..verification import decide, sign_receipt
+from ..verification import decide, receipt_body, refuse
 from .common import get_state, problem_responses
 
 router = APIRouter(tags=["verifiers"], responses=problem_responses(400, 401, 403, 404, 413, 422))
@@ -96,13 +96,12 @@ async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
     # Malformed points or signals are refused here with a 400; the request stays answerable.
     proof = Proof.from_snarkjs(presentation.proof)
     public_inputs_from_snarkjs(presentation.public_signals)
-    base = {"request_id": request_id, "verifier": verifier, "scope": request.scope, "issuer": presentation.issuer,
-            "decided_at_ms": int(time.time() * 1000)}
+    body = receipt_body(request_id, verifier, request, presentation)
     if time.time() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
-        receipt = sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_expired"})
+        receipt = refuse(state.ledger, body, "request_expired")
     elif answered:
-        receipt = sign_receipt(state.ledger, {**base, "decision": "refused", "reason": "request_already_answered"})
+        receipt = refuse(state.ledger, body, "request_already_answered")
     else:
-        receipt = await decide(state.ledger, state.verifier, verifier, request_id, request, presentation, proof,
+        receipt = await decide(state.ledger, state.verifier, body, request, presentation, proof,
                                claim=state.records.request_claim(request_id))
     return JSONResponse(receipt)  # already plain JSON types: skip FastAPI's re-encoding on the hot path
