@@ -14,12 +14,16 @@ import numpy as np
 
 from . import field
 from .errors import InvalidEncoding
+from .kernels import ifma
 from .kernels import poseidon as kpos
+from .kernels import poseidon_ifma
 from .params import R
 from .poseidon_params import MAX_WIDTH, sparse_poseidon
 
 MAX_INPUTS = MAX_WIDTH - 1
 _SERIAL_BELOW = 64
+# Two-input hashes (Merkle trees) run eight at a time on AVX-512 IFMA where the CPU has it.
+_PAIRS_ON_IFMA = ifma.available()
 
 
 def _mont_array(values, shape) -> np.ndarray:
@@ -74,7 +78,10 @@ def hash_rows(rows: np.ndarray) -> np.ndarray:
         return np.zeros((0, 4), dtype=np.uint64)
     rows = np.ascontiguousarray(rows, dtype=np.uint64)
     if rows.shape[1] == 2:
-        return kpos.hash_pairs3(rows, *_sparse_kernel_params(3), rows.shape[0] >= _SERIAL_BELOW)
+        parallel = rows.shape[0] >= _SERIAL_BELOW
+        if _PAIRS_ON_IFMA:
+            return poseidon_ifma.hash_pairs3(rows, poseidon_ifma.constants()[0], parallel)
+        return kpos.hash_pairs3(rows, *_sparse_kernel_params(3), parallel)
     init = np.zeros((rows.shape[0], 4), dtype=np.uint64)
     return _run(rows, init, 1)[:, 0, :]
 

@@ -1,7 +1,7 @@
 """Groth16 over BN254, snarkjs-compatible."""
 
 from .keys import Proof, VerifyingKey, public_inputs_from_snarkjs, public_inputs_to_snarkjs
-from .prover import create_proof, prove, public_signals
+from .prover import PreparedKey, create_proof, prepare_proving_key, prove, public_signals
 from .setup import (
     SINGLE_PARTY_WARNING,
     ContributionReceipt,
@@ -17,6 +17,7 @@ from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key,
 __all__ = [
     "SINGLE_PARTY_WARNING",
     "ContributionReceipt",
+    "PreparedKey",
     "PreparedVerifyingKey",
     "Proof",
     "ProvingKey",
@@ -25,6 +26,7 @@ __all__ = [
     "contribute",
     "create_proof",
     "key_digest",
+    "prepare_proving_key",
     "prepare_verifying_key",
     "prove",
     "public_inputs_from_snarkjs",

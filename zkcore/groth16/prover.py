@@ -11,22 +11,51 @@ The quotient's contribution is evaluated on the coset ω_2n·⟨ω⟩ exactly as
 from __future__ import annotations
 
 import secrets
+import threading
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import field, poly
 from ..curve import G1, G2
 from ..errors import InvalidEncoding
-from ..kernels import curve as kc
 from ..kernels import ntt as kntt
+from ..msm import FixedBases
 from ..params import R
 from .keys import Proof
 from .snarkjs import ProvingKey
 
 
-def _msm(points: np.ndarray, scalars: np.ndarray):
-    return kc.msm(points, scalars, kc.msm_window_bits(points.shape[0]))
+@dataclass(frozen=True)
+class PreparedKey:
+    """A proving key's five bases, each prepared for repeated MSMs (see zkcore.msm)."""
+
+    a_g1: FixedBases
+    b_g1: FixedBases
+    b_g2: FixedBases
+    c_g1: FixedBases
+    h_g1: FixedBases
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in (self.a_g1, self.b_g1, self.b_g2, self.c_g1, self.h_g1))
+
+
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREPARING = threading.Lock()
+
+
+def prepare_proving_key(pk: ProvingKey) -> PreparedKey:
+    """The key's MSM tables, built on first use (a few hundred ms per 5,000 points) and kept for as
+    long as the key lives, so only a process's first proof with a key pays for them."""
+    with _PREPARING:
+        prepared = _PREPARED.get(pk)
+        if prepared is None:
+            prepared = PreparedKey(*(FixedBases(p) for p in (pk.a_g1, pk.b_g1, pk.b_g2, pk.c_g1, pk.h_g1)))
+            _PREPARED[pk] = prepared
+        return prepared
 
 
 def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
@@ -45,15 +74,16 @@ def create_proof(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proo
         raise InvalidEncoding(f"the key has {pk.n_vars} wires, the witness {len(witness)}")
     for x in (*witness, r, s):
         field.check_scalar(x, "witness value")
+    bases = prepare_proving_key(pk)
     w = field.ints_to_array(witness)
     h = _quotient_evaluations(pk, field.to_montgomery(w, R))
     vk = pk.vk
-    a = G1._from_jacobian(_msm(pk.a_g1, w)) + vk.alpha_g1 + pk.delta_g1 * r
-    b = G2._from_jacobian(_msm(pk.b_g2, w)) + vk.beta_g2 + vk.delta_g2 * s
-    b1 = G1._from_jacobian(_msm(pk.b_g1, w)) + pk.beta_g1 + pk.delta_g1 * s
+    a = G1._from_jacobian(bases.a_g1(w)) + vk.alpha_g1 + pk.delta_g1 * r
+    b = G2._from_jacobian(bases.b_g2(w)) + vk.beta_g2 + vk.delta_g2 * s
+    b1 = G1._from_jacobian(bases.b_g1(w)) + pk.beta_g1 + pk.delta_g1 * s
     c = (
-        G1._from_jacobian(_msm(pk.c_g1, w[pk.n_public + 1 :]))
-        + G1._from_jacobian(_msm(pk.h_g1, h))
+        G1._from_jacobian(bases.c_g1(w[pk.n_public + 1 :]))
+        + G1._from_jacobian(bases.h_g1(h))
         + a * s
         + b1 * r
         - pk.delta_g1 * (r * s % R)

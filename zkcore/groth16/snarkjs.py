@@ -75,7 +75,7 @@ def read_wtns(path: str | Path) -> list[int]:
     return values
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, weakref_slot=True)
 class ProvingKey:
     """Groth16 proving key. Point arrays are affine, Montgomery limbs, (0, 0) for infinity."""
 

@@ -165,13 +165,10 @@ def msm_window_bits(n):
 
 
 @njit(cache=True, nogil=True)
-def signed_digits(scalars, c):
-    """Per scalar, base-2^c digits in [−2^(c−1), 2^(c−1)], least significant first.
-
-    The extra top window absorbs the final carry, so every scalar < 2²⁵⁶ is representable.
-    """
+def signed_digits(scalars, c, nwin):
+    """Per scalar, nwin base-2^c digits in [−2^(c−1), 2^(c−1)], least significant first, (n, nwin)
+    int32. The caller sizes nwin so that the top window absorbs the final carry."""
     n = scalars.shape[0]
-    nwin = (256 + c - 1) // c + 1
     digits = np.zeros((n, nwin), dtype=np.int32)
     mask = (1 << c) - 1
     half = 1 << (c - 1)
@@ -198,6 +195,31 @@ def signed_digits(scalars, c):
 
 
 @njit(cache=True, nogil=True)
+def bucket_add(buckets, used, j, qx, qy):
+    """Bucket j (Jacobian, in (m, 3, …) buckets) += the affine point (qx, qy)."""
+    if used[j]:
+        b = jac_add_affine((load_fe(buckets, (j, 0)), load_fe(buckets, (j, 1)), load_fe(buckets, (j, 2))), qx, qy)
+    else:
+        b = (qx, qy, f_one_like(qx))
+        used[j] = True
+    store_fe(buckets, (j, 0), b[0])
+    store_fe(buckets, (j, 1), b[1])
+    store_fe(buckets, (j, 2), b[2])
+
+
+@njit(cache=True, nogil=True)
+def bucket_sum(buckets, used, count):
+    """(Σ_j (j+1)·bucket_j, Σ_j bucket_j) over the first `count` buckets, by running sums from the top."""
+    running = jac_infinity_like(load_fe(buckets, (0, 0)))
+    total = running
+    for j in range(count - 1, -1, -1):
+        if used[j]:
+            running = jac_add(running, (load_fe(buckets, (j, 0)), load_fe(buckets, (j, 1)), load_fe(buckets, (j, 2))))
+        total = jac_add(total, running)
+    return total, running
+
+
+@njit(cache=True, nogil=True)
 def _bucket_window(points, digits, w, c, template):
     half = 1 << (c - 1)
     shape = (half, 3) + template.shape
@@ -214,25 +236,8 @@ def _bucket_window(points, digits, w, c, template):
         if d < 0:
             qy = f_neg(qy)
             d = -d
-        j = d - 1
-        if used[j]:
-            b = (load_fe(buckets, (j, 0)), load_fe(buckets, (j, 1)), load_fe(buckets, (j, 2)))
-            b = jac_add_affine(b, qx, qy)
-        else:
-            b = (qx, qy, f_one_like(qx))
-            used[j] = True
-        store_fe(buckets, (j, 0), b[0])
-        store_fe(buckets, (j, 1), b[1])
-        store_fe(buckets, (j, 2), b[2])
-    # Σ_j (j+1)·bucket_j as a running sum from the top bucket down.
-    running = jac_infinity_like(load_fe(points, (0, 0)))
-    total = running
-    for j in range(half - 1, -1, -1):
-        if used[j]:
-            b = (load_fe(buckets, (j, 0)), load_fe(buckets, (j, 1)), load_fe(buckets, (j, 2)))
-            running = jac_add(running, b)
-        total = jac_add(total, running)
-    return total
+        bucket_add(buckets, used, d - 1, qx, qy)
+    return bucket_sum(buckets, used, half)[0]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -243,7 +248,7 @@ def msm(points, scalars, c):
     scalars: (n, 4) uint64 little-endian limbs, standard (not Montgomery) form.
     Windows are independent, so they run in parallel; the caller picks c (see msm_window_bits).
     """
-    digits = signed_digits(scalars, c)
+    digits = signed_digits(scalars, c, (256 + c - 1) // c + 1)  # one spare window: any scalar < 2²⁵⁶
     nwin = digits.shape[1]
     template = points[0, 0]
     sums = np.zeros((nwin, 3) + template.shape, dtype=np.uint64)

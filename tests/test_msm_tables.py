@@ -1,0 +1,104 @@
+"""MSM over precomputed window tables (zkcore.msm, kernels.msm_tables) against plain group arithmetic."""
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zkcore import field
+from zkcore.curve import G1, G2
+from zkcore.kernels import msm_tables as kt
+from zkcore.kernels.curve import signed_digits
+from zkcore.msm import FixedBases, table_window_bits
+from zkcore.params import R
+
+scalars = st.one_of(st.integers(min_value=0, max_value=R - 1), st.sampled_from([0, 1, 2, R - 1, R - 2, (1 << 253) - 1]))
+
+
+def _array(points):
+    return np.array([p._kernel() for p in points], dtype=np.uint64)
+
+
+def _expected(cls, points, ks):
+    acc = cls.infinity()
+    for p, k in zip(points, ks):
+        acc = acc + p * k
+    return acc
+
+
+def _awkward_points(cls, rng, n):
+    """Random points with a repeat, a negation (which cancels in a bucket) and infinity."""
+    g = cls.generator()
+    points = [g * rng.randrange(1, R) for _ in range(n)]
+    if n > 3:
+        points[1] = points[0]
+        points[2] = -points[0]
+        points[3] = cls.infinity()
+    return points
+
+
+@pytest.mark.parametrize("cls", [G1, G2])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_fixed_bases_equal_the_sum_of_multiplications(cls, data):
+    n = data.draw(st.integers(min_value=1, max_value=24))
+    rng = random.Random(data.draw(st.integers(0, 2**32)))
+    points = _awkward_points(cls, rng, n)
+    ks = [data.draw(scalars) for _ in range(n)]
+    bases = FixedBases(_array(points))
+    assert bases.tables is not None
+    assert cls._from_jacobian(bases(field.ints_to_array(ks))) == _expected(cls, points, ks)
+
+
+@pytest.mark.parametrize("cls", [G1, G2])
+@pytest.mark.parametrize("c", [4, 7, 13])
+@pytest.mark.parametrize("parts", [1, 2, 3, 5])
+def test_every_window_and_bucket_split_agrees(cls, c, parts):
+    rng = random.Random(c * 10 + parts)
+    points = _awkward_points(cls, rng, 12)
+    # equal scalars on P and −P cancel inside a bucket; R − 1 exercises the top window's carry
+    ks = [rng.randrange(R) for _ in range(12)]
+    ks[2], ks[5] = ks[0], R - 1
+    nwin = kt.windows_for(c)
+    tables = kt.window_tables(_array(points), c, nwin)
+    digits = signed_digits(field.ints_to_array(ks), c, nwin)
+    assert cls._from_jacobian(kt.msm_tables(tables, digits, c, parts)) == _expected(cls, points, ks)
+
+
+@pytest.mark.parametrize("cls", [G1, G2])
+def test_tables_hold_each_windows_shift(cls):
+    rng = random.Random(3)
+    points = [cls.generator() * rng.randrange(R) for _ in range(3)] + [cls.infinity()]
+    c = 9
+    nwin = kt.windows_for(c)
+    tables = kt.window_tables(_array(points), c, nwin)
+    assert tables.shape[:2] == (4, nwin)
+    for i, p in enumerate(points):
+        for k in (0, 1, nwin - 1):
+            assert np.array_equal(tables[i, k], _array([p * pow(2, k * c, R)])[0])
+    assert not tables[3].any()  # infinity stays (0, 0) in every window
+
+
+@given(k=scalars, c=st.integers(min_value=4, max_value=16))
+def test_signed_digits_rebuild_the_scalar_within_bounds(k, c):
+    nwin = kt.windows_for(c)
+    digits = signed_digits(field.ints_to_array([k]), c, nwin)[0]
+    assert sum(int(d) << (c * i) for i, d in enumerate(digits)) == k
+    assert all(abs(int(d)) <= 1 << (c - 1) for d in digits)
+
+
+def test_over_budget_bases_fall_back_to_the_windowed_msm():
+    rng = random.Random(5)
+    points = _awkward_points(G1, rng, 30)
+    ks = [rng.randrange(R) for _ in range(30)]
+    plain = FixedBases(_array(points), budget=0)
+    assert plain.tables is None and plain.nbytes == 0
+    assert G1._from_jacobian(plain(field.ints_to_array(ks))) == _expected(G1, points, ks)
+
+
+def test_the_window_grows_with_the_number_of_points():
+    widths = [table_window_bits(n, 2) for n in (10, 1_000, 5_680, 100_000)]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    assert table_window_bits(5_680, 2) == 13

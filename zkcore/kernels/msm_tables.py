@@ -1,0 +1,137 @@
+"""Multi-scalar multiplication over bases known ahead, with every window's shift precomputed.
+
+A prover multiplies the same proving-key points by a new witness each time. Storing
+T[i, k] = 2^(k·c)·P_i once turns Σ s_i·P_i into Σ_{i,k} d_ik·T[i, k] for the signed base-2^c
+digits d_ik of s_i: all windows share one set of 2^(c−1) buckets, so the per-window bucket
+reduction and the c doublings between windows disappear, which in turn pays for a wider window
+(c = 13 rather than 10 at 5,680 points: 1.4× fewer group additions).
+
+The buckets are split by digit magnitude across threads rather than by point: each thread scans
+every digit and keeps those whose bucket lies in its range, so the reduction is done once in all.
+A thread owning buckets lo..hi−1 gets Σ (j − lo + 1)·B_j from the running sum and adds lo·Σ B_j.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .curve import bucket_add, bucket_sum, jac_add, jac_double, jac_infinity_like
+from .generic import f_inv, f_is_zero, f_mul, f_neg, f_one_like, f_sqr, load_fe, store_fe
+
+SCALAR_BITS = 254  # every scalar is < r < 2^254
+
+
+def windows_for(c):
+    """Windows of signed base-2^c digits (curve.signed_digits) for any scalar < 2^254: the top one
+    absorbs the carry."""
+    return -(-(SCALAR_BITS + 1) // c)
+
+
+@njit(cache=True, nogil=True)
+def _normalize_into(jac, out, lo, hi):
+    """Rows lo..hi−1 of Jacobian (n, 3, …) into affine out (n, 2, …) with one shared inversion;
+    infinity (Z = 0) becomes (0, 0)."""
+    prefix = np.empty((hi - lo,) + jac.shape[2:], dtype=np.uint64)
+    acc = f_one_like(load_fe(jac, (lo, 2)))
+    for i in range(lo, hi):
+        store_fe(prefix, (i - lo,), acc)
+        z = load_fe(jac, (i, 2))
+        if not f_is_zero(z):
+            acc = f_mul(acc, z)
+    inv = f_inv(acc)
+    for i in range(hi - 1, lo - 1, -1):
+        z = load_fe(jac, (i, 2))
+        if f_is_zero(z):
+            continue
+        zi = f_mul(inv, load_fe(prefix, (i - lo,)))
+        inv = f_mul(inv, z)
+        zi2 = f_sqr(zi)
+        store_fe(out, (i, 0), f_mul(load_fe(jac, (i, 0)), zi2))
+        store_fe(out, (i, 1), f_mul(load_fe(jac, (i, 1)), f_mul(zi2, zi)))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def window_tables(points, c, nwin):
+    """T[i, k] = 2^(k·c)·P_i for affine points ((n, 2, 4) G1 or (n, 2, 2, 4) G2, (0, 0) =
+    infinity): affine, (n, nwin) + points.shape[1:]."""
+    n = points.shape[0]
+    fe = points.shape[2:]
+    jac = np.zeros((n * nwin, 3) + fe, dtype=np.uint64)  # Z = 0: infinity unless written
+    for i in prange(n):
+        qx = load_fe(points, (i, 0))
+        qy = load_fe(points, (i, 1))
+        if f_is_zero(qx) and f_is_zero(qy):
+            continue
+        p = (qx, qy, f_one_like(qx))
+        for k in range(nwin):
+            store_fe(jac, (i * nwin + k, 0), p[0])
+            store_fe(jac, (i * nwin + k, 1), p[1])
+            store_fe(jac, (i * nwin + k, 2), p[2])
+            if k + 1 < nwin:
+                for _ in range(c):
+                    p = jac_double(p)
+    out = np.zeros((n * nwin, 2) + fe, dtype=np.uint64)
+    chunks = 16
+    total = n * nwin
+    for t in prange(chunks):
+        lo, hi = t * total // chunks, (t + 1) * total // chunks
+        if hi > lo:
+            _normalize_into(jac, out, lo, hi)
+    return out.reshape((n, nwin, 2) + fe)
+
+
+@njit(cache=True, nogil=True)
+def _times_small(p, k):
+    """k·p for a Jacobian p and a small k ≥ 0, by double-and-add."""
+    acc = jac_infinity_like(p[0])
+    bit = 1
+    while bit <= k:
+        bit <<= 1
+    bit >>= 1
+    while bit > 0:
+        acc = jac_double(acc)
+        if k & bit:
+            acc = jac_add(acc, p)
+        bit >>= 1
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def _bucket_range(tables, digits, lo, hi):
+    """Σ_{i,k} d_ik·T[i, k] over the digits with |d| − 1 in lo..hi−1."""
+    fe = tables.shape[3:]
+    buckets = np.empty((hi - lo, 3) + fe, dtype=np.uint64)
+    used = np.zeros(hi - lo, dtype=np.bool_)
+    for i in range(tables.shape[0]):
+        for k in range(tables.shape[1]):
+            d = digits[i, k]
+            j = (d if d > 0 else -d) - 1
+            if j < lo or j >= hi:
+                continue  # also d == 0 (j = −1)
+            qx = load_fe(tables, (i, k, 0))
+            qy = load_fe(tables, (i, k, 1))
+            if f_is_zero(qx) and f_is_zero(qy):
+                continue
+            if d < 0:
+                qy = f_neg(qy)
+            bucket_add(buckets, used, j - lo, qx, qy)
+    total, running = bucket_sum(buckets, used, hi - lo)
+    return jac_add(total, _times_small(running, lo))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def msm_tables(tables, digits, c, parts):
+    """Σ s_i·P_i in Jacobian form from window_tables(P) and curve.signed_digits(s), the 2^(c−1) buckets
+    split into `parts` ranges that run in parallel."""
+    half = 1 << (c - 1)
+    parts = min(parts, half)  # every range holds a bucket
+    fe = tables.shape[3:]
+    sums = np.empty((parts, 3) + fe, dtype=np.uint64)
+    for t in prange(parts):
+        s = _bucket_range(tables, digits, t * half // parts, (t + 1) * half // parts)
+        store_fe(sums, (t, 0), s[0])
+        store_fe(sums, (t, 1), s[1])
+        store_fe(sums, (t, 2), s[2])
+    acc = (load_fe(sums, (0, 0)), load_fe(sums, (0, 1)), load_fe(sums, (0, 2)))
+    for t in range(1, parts):
+        acc = jac_add(acc, (load_fe(sums, (t, 0)), load_fe(sums, (t, 1)), load_fe(sums, (t, 2))))
+    return acc

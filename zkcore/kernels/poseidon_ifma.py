@@ -1,0 +1,181 @@
+"""Width-3 Poseidon (two inputs, Merkle trees) on eight hashes at once with AVX-512 IFMA.
+
+The same sparse-form permutation as kernels.poseidon._permute3, with each of the eight lanes
+carrying a different hash (kernels.ifma explains the arithmetic). The whole permutation is one
+numba intrinsic: its IR keeps the state in vector registers through the rounds, which numba's
+tuples of scalars could not. Only import-safe everywhere: compiling it needs `ifma.available()`.
+
+Constants are prepared by `constants()`: one flat uint64 array of Montgomery limbs (R = 2^260).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from . import ifma
+from .ifma import LANES, LIMBS, RADIX, VectorFr
+
+_I64 = ir.IntType(64)
+_MASK = np.uint64(ifma.MASK)
+ROUNDS = (8, 57)  # circomlib's R_F and R_P for t = 3, compiled into the kernel
+
+
+@lru_cache(maxsize=None)
+def constants() -> tuple[np.ndarray, tuple[int, ...]]:
+    """The width-3 sparse parameters as one flat array, and (full rounds, partial rounds)."""
+    from ..poseidon_params import sparse_poseidon
+
+    sp = sparse_poseidon(3)
+    words: list[int] = []
+    for row in sp.full_constants:
+        for c in row:
+            words += ifma.to_mont(c)
+    for c in sp.partial_constants:
+        words += ifma.to_mont(c)
+    for row in sp.sparse_first_row:
+        for c in row:
+            words += ifma.to_mont(c)
+    for col in sp.sparse_column:
+        for c in col:
+            words += ifma.to_mont(c)
+    for row in (*sp.after_partial, *sp.mds):
+        for c in row:
+            words += ifma.to_mont(c)
+    words += ifma.R2_LIMBS + ifma.ONE_LIMBS
+    assert (sp.full_rounds, sp.partial_rounds) == ROUNDS
+    return np.array(words, dtype=np.uint64), ROUNDS
+
+
+def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full: int, partial: int) -> None:
+    """lanes: (2, 5, 8) standard-form limbs of the two inputs; out: (5, 8) canonical hashes."""
+    v = VectorFr(builder)
+    b = builder
+    step = LIMBS
+    full_at = 0
+    partial_at = full_at + full * 3 * step
+    rows_at = partial_at + partial * step
+    cols_at = rows_at + partial * 3 * step
+    after_at = cols_at + partial * 2 * step
+    mds_at = after_at + 4 * step
+    r2_at = mds_at + 9 * step
+    one_at = r2_at + step
+
+    mds = [[v.load_const(const_ptr, mds_at + (3 * i + j) * step) for j in range(3)] for i in range(3)]
+    r2 = v.load_const(const_ptr, r2_at)
+    state = [
+        [v.zero] * LIMBS,
+        v.mul(v.load_lanes(lanes_ptr, 0), r2),
+        v.mul(v.load_lanes(lanes_ptr, LIMBS * LANES), r2),
+    ]
+    # The state crosses loop iterations through stack slots, which LLVM promotes to registers.
+    slots = [[cgutils.alloca_once(b, ifma.VEC) for _ in range(LIMBS)] for _ in range(3)]
+
+    def save(s):
+        for slot, x in zip(slots, s):
+            for p, limb in zip(slot, x):
+                b.store(limb, p)
+
+    def load():
+        return [[b.load(p) for p in slot] for slot in slots]
+
+    def full_rounds(first: int, count: int):
+        with cgutils.for_range(b, ir.Constant(_I64, count)) as loop:
+            s = load()
+            r = b.add(loop.index, ir.Constant(_I64, first))
+            base = b.mul(r, ir.Constant(_I64, 3 * step))
+            s = [v.sbox(v.add(s[i], v.load_const(const_ptr, b.add(base, ir.Constant(_I64, i * step))))) for i in range(3)]
+            save([v.dot(mds[i], s) for i in range(3)])
+
+    save(state)
+    full_rounds(0, full // 2)
+    with cgutils.for_range(b, ir.Constant(_I64, partial)) as loop:
+        s0, s1, s2 = load()
+        r = loop.index
+        s0 = v.sbox(v.add(s0, v.load_const(const_ptr, b.add(b.mul(r, ir.Constant(_I64, step)), ir.Constant(_I64, partial_at)))))
+        row = b.add(b.mul(r, ir.Constant(_I64, 3 * step)), ir.Constant(_I64, rows_at))
+        col = b.add(b.mul(r, ir.Constant(_I64, 2 * step)), ir.Constant(_I64, cols_at))
+        coeffs = [v.load_const(const_ptr, b.add(row, ir.Constant(_I64, j * step))) for j in range(3)]
+        n0 = v.dot(coeffs, [s0, s1, s2])
+        s1 = v.add(s1, v.mul(v.load_const(const_ptr, col), s0))
+        s2 = v.add(s2, v.mul(v.load_const(const_ptr, b.add(col, ir.Constant(_I64, step))), s0))
+        save([n0, s1, s2])
+    s0, s1, s2 = load()
+    after = [[v.load_const(const_ptr, after_at + (2 * i + j) * step) for j in range(2)] for i in range(2)]
+    save([s0, v.dot(after[0], [s1, s2]), v.dot(after[1], [s1, s2])])
+    full_rounds(full // 2, full - full // 2)
+    s0 = load()[0]
+    v.store_lanes(out_ptr, 0, v.canonical(v.mul(s0, v.load_const(const_ptr, one_at))))
+
+
+def _data(context, builder, ty, value):
+    return context.make_array(ty)(context, builder, value).data
+
+
+@intrinsic
+def _permute_lanes(typingctx, lanes, out, consts, full, partial):
+    """Poseidon(a, b) for eight lanes: lanes (2, 5, 8), out (5, 8), consts from constants()."""
+    if not all(isinstance(a, types.Array) and a.dtype == types.uint64 for a in (lanes, out, consts)):
+        return None
+    if not all(isinstance(a, types.IntegerLiteral) for a in (full, partial)):
+        return None
+    rounds = (full.literal_value, partial.literal_value)
+    sig = types.void(lanes, out, consts, full, partial)
+
+    def codegen(context, builder, signature, args):
+        ptrs = [_data(context, builder, signature.args[k], args[k]) for k in range(3)]
+        _emit_permutation(builder, *ptrs, *rounds)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def _load_block(inputs, start, block):
+    """Rows start..start+7 of inputs ((n, 2, 4) uint64) as radix-2^52 lanes; short blocks repeat
+    their first row."""
+    n = inputs.shape[0]
+    for lane in range(LANES):
+        row = start + lane if start + lane < n else start
+        for k in range(2):
+            w0, w1, w2, w3 = inputs[row, k, 0], inputs[row, k, 1], inputs[row, k, 2], inputs[row, k, 3]
+            block[k, 0, lane] = w0 & _MASK
+            block[k, 1, lane] = ((w0 >> np.uint64(52)) | (w1 << np.uint64(12))) & _MASK
+            block[k, 2, lane] = ((w1 >> np.uint64(40)) | (w2 << np.uint64(24))) & _MASK
+            block[k, 3, lane] = ((w2 >> np.uint64(28)) | (w3 << np.uint64(36))) & _MASK
+            block[k, 4, lane] = w3 >> np.uint64(16)
+
+
+@njit(cache=True, nogil=True)
+def _store_block(res, start, out):
+    for lane in range(min(LANES, out.shape[0] - start)):
+        l0, l1, l2, l3, l4 = res[0, lane], res[1, lane], res[2, lane], res[3, lane], res[4, lane]
+        out[start + lane, 0] = l0 | (l1 << np.uint64(52))
+        out[start + lane, 1] = (l1 >> np.uint64(12)) | (l2 << np.uint64(40))
+        out[start + lane, 2] = (l2 >> np.uint64(24)) | (l3 << np.uint64(28))
+        out[start + lane, 3] = (l3 >> np.uint64(36)) | (l4 << np.uint64(16))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def hash_pairs3(inputs, consts, parallel):
+    """Poseidon(a, b) for rows (a, b) of inputs ((n, 2, 4), standard limbs, < r): (n, 4)."""
+    n = inputs.shape[0]
+    out = np.empty((n, 4), dtype=np.uint64)
+    blocks = (n + LANES - 1) // LANES
+    chunks = min(64, blocks) if parallel else 1
+    for c in prange(chunks):
+        lanes = np.empty((2, LIMBS, LANES), dtype=np.uint64)
+        res = np.empty((LIMBS, LANES), dtype=np.uint64)
+        for blk in range(c * blocks // chunks, (c + 1) * blocks // chunks):
+            _load_block(inputs, blk * LANES, lanes)
+            _permute_lanes(lanes, res, consts, ROUNDS[0], ROUNDS[1])
+            _store_block(res, blk * LANES, out)
+    return out
+
+
+assert RADIX == 52 and LIMBS == 5  # the radix conversions above are written out for this layout
