@@ -1,32 +1,36 @@
-"""Fr arithmetic on eight lanes at once with AVX-512 IFMA, emitted as LLVM IR for numba intrinsics.
+"""Field arithmetic on eight lanes at once with AVX-512 IFMA, emitted as LLVM IR for numba intrinsics.
 
 An element is five radix-2^52 limbs, each an <8 x i64> vector (lane l holds the l-th element),
 in Montgomery form with R = 2^260. vpmadd52luq/vpmadd52huq add the low/high 52 bits of a 52×52-bit
-product to a 64-bit lane, so a Montgomery product is 5 rounds of "add a·b_i, add m·r, shift a
-limb" with the carries left in the 12 spare bits until the end.
+product to a 64-bit lane, so a Montgomery product is 5 rounds of "add a·b_i, add m·p, shift a
+limb", the carries left in the 12 spare bits until the end.
 
-Because R = 2^260 is 64 times larger than r, the Montgomery product of any two values below 2^258
-is below r + 2^256: results never need the conditional subtraction, so sums of a few products
-stay below 2^258 and feed the next product as they are. Only `canonical` reduces fully.
+Values are kept lazily reduced: R = 2^260 is far above both BN254 moduli (< 2^254), and the
+Montgomery product of x and y is below p + x·y/2^260 with no final subtraction. Every value
+carries an upper bound, tracked in Python while the IR is generated: a product whose result
+could pass 2^259 first reduces its larger input (a product with Montgomery one), a subtraction
+adds the smallest multiple of p that keeps it non-negative, a sum must stay below 2^260, and
+`canonical` asserts its input is below 2p. A formula whose bounds don't close fails when its
+kernel is compiled, never at run time.
 
-The helpers here build IR with llvmlite; `available()` says whether this machine can run it.
+`available()` says whether this machine can run the result.
 """
 
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 
 from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import config
-
-from ..params import R as _R
 
 LANES = 8
 LIMBS = 5
 RADIX = 52
 MASK = (1 << RADIX) - 1
 MONT_R = 1 << (RADIX * LIMBS)
+RESULT_LIMIT = 1 << 259  # what a product may reach, leaving headroom for a few additions
 
 _I64 = ir.IntType(64)
 VEC = ir.VectorType(_I64, LANES)
@@ -38,119 +42,242 @@ def available() -> bool:
         return False
     if config.CPU_NAME not in (None, "host"):
         return False
-    return bool(llvm.get_host_cpu_features().get("avx512ifma")) and bool(llvm.get_host_cpu_features().get("avx512f"))
+    features = llvm.get_host_cpu_features()
+    return bool(features.get("avx512ifma")) and bool(features.get("avx512f"))
 
 
 def to_limbs(x: int) -> list[int]:
     return [(x >> (RADIX * i)) & MASK for i in range(LIMBS)]
 
 
-def to_mont(x: int) -> list[int]:
-    """x·2^260 mod r as limbs: how constants are handed to the kernels."""
-    return to_limbs(x * MONT_R % _R)
+def to_mont(x: int, modulus: int) -> list[int]:
+    """x·2^260 mod modulus as limbs: how constants are handed to the kernels."""
+    return to_limbs(x * MONT_R % modulus)
 
 
-R2_LIMBS = to_mont(MONT_R % _R)  # x·R2 in Montgomery form is x·R: into Montgomery form
-ONE_LIMBS = to_limbs(1)  # Montgomery product with 1: out of Montgomery form
-_N_LIMBS = to_limbs(_R)
-_N_PRIME = -pow(_R, -1, 1 << RADIX) % (1 << RADIX)
+@dataclass(frozen=True)
+class Lazy:
+    """A lane vector of field elements: five carried limbs and an upper bound on every lane's value."""
+
+    limbs: tuple
+    bound: int
 
 
-class VectorFr:
-    """IR emitters for Fr on eight lanes; values are lists of five VEC limbs."""
+class VectorField:
+    """IR emitters for arithmetic modulo `modulus` (< 2^254) on eight lanes."""
 
-    def __init__(self, builder: ir.IRBuilder):
+    def __init__(self, builder: ir.IRBuilder, modulus: int):
+        assert modulus < 1 << 254
         self.b = builder
+        self.p = modulus
         module = builder.module
         fty = ir.FunctionType(VEC, [VEC, VEC, VEC])
         self._lo = module.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", fnty=fty)
         self._hi = module.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", fnty=fty)
-        self.zero = self.const(0)
-        self._mask = self.const(MASK)
-        self._shift = self.const(RADIX)
-        self._n = [self.const(v) for v in _N_LIMBS]
-        self._n_prime = self.const(_N_PRIME)
+        self._zero = self._splat_int(0)
+        self._mask = self._splat_int(MASK)
+        self._shift = self._splat_int(RADIX)
+        self._n = [self._splat_int(v) for v in to_limbs(modulus)]
+        self._n_prime = self._splat_int(-pow(modulus, -1, 1 << RADIX) % (1 << RADIX))
+        self.zero = Lazy(tuple([self._zero] * LIMBS), 0)
+        self.one = self.constant(1)
 
-    def const(self, value: int) -> ir.Constant:
+    # --- getting values in and out ---
+
+    def _splat_int(self, value: int) -> ir.Constant:
         return ir.Constant(VEC, [value] * LANES)
+
+    def constant(self, x: int) -> Lazy:
+        """The field element x (any int), in Montgomery form, in every lane."""
+        x %= self.p
+        return Lazy(tuple(self._splat_int(v) for v in to_mont(x, self.p)), self.p - 1)
+
+    def raw(self, limbs: list[int], bound: int) -> Lazy:
+        """Limbs taken as they are (no Montgomery conversion), e.g. R² for converting inputs."""
+        return Lazy(tuple(self._splat_int(v) for v in limbs), bound)
 
     def splat(self, scalar: ir.Value) -> ir.Value:
         """A scalar i64 in every lane."""
-        one = self.b.insert_element(ir.Constant(VEC, None), scalar, ir.Constant(ir.IntType(32), 0))
-        return self.b.shuffle_vector(one, ir.Constant(VEC, None), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+        b = self.b
+        one = b.insert_element(ir.Constant(VEC, None), scalar, ir.Constant(ir.IntType(32), 0))
+        return b.shuffle_vector(one, ir.Constant(VEC, None), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
 
-    def load_const(self, ptr: ir.Value, offset: int | ir.Value) -> list[ir.Value]:
-        """Five limbs stored as scalars at ptr[offset..offset+4], broadcast to every lane."""
+    def load_const(self, ptr: ir.Value, offset: int | ir.Value) -> Lazy:
+        """A canonical element stored as five scalar limbs at ptr[offset..], broadcast to every lane."""
         b = self.b
         base = offset if isinstance(offset, ir.Value) else ir.Constant(_I64, offset)
-        return [self.splat(b.load(b.gep(ptr, [b.add(base, ir.Constant(_I64, k))]))) for k in range(LIMBS)]
+        limbs = tuple(self.splat(b.load(b.gep(ptr, [b.add(base, ir.Constant(_I64, k))]))) for k in range(LIMBS))
+        return Lazy(limbs, self.p - 1)
 
-    def load_lanes(self, ptr: ir.Value, offset: int) -> list[ir.Value]:
-        """Five limbs stored as LANES-wide rows at ptr[offset + k·LANES]."""
+    def load_lanes(self, ptr: ir.Value, offset: int | ir.Value, bound: int | None = None) -> Lazy:
+        """Five limb rows of LANES words at ptr[offset + k·LANES] (canonical unless bound says)."""
         b = self.b
-        out = []
+        base = offset if isinstance(offset, ir.Value) else ir.Constant(_I64, offset)
+        limbs = []
         for k in range(LIMBS):
-            p = b.bitcast(b.gep(ptr, [ir.Constant(_I64, offset + k * LANES)]), VEC.as_pointer())
-            out.append(b.load(p, align=8))
-        return out
+            p = b.bitcast(b.gep(ptr, [b.add(base, ir.Constant(_I64, k * LANES))]), VEC.as_pointer())
+            limbs.append(b.load(p, align=8))
+        return Lazy(tuple(limbs), self.p - 1 if bound is None else bound)
 
-    def store_lanes(self, ptr: ir.Value, offset: int, x: list[ir.Value]) -> None:
+    def store_lanes(self, ptr: ir.Value, offset: int | ir.Value, limbs) -> None:
         b = self.b
+        base = offset if isinstance(offset, ir.Value) else ir.Constant(_I64, offset)
         for k in range(LIMBS):
-            p = b.bitcast(b.gep(ptr, [ir.Constant(_I64, offset + k * LANES)]), VEC.as_pointer())
-            b.store(x[k], p, align=8)
+            p = b.bitcast(b.gep(ptr, [b.add(base, ir.Constant(_I64, k * LANES))]), VEC.as_pointer())
+            b.store(limbs[k], p, align=8)
 
-    def _carry(self, t: list[ir.Value]) -> list[ir.Value]:
-        """Propagate carries so limbs 0..3 are below 2^52."""
+    def gather(self, ptr: ir.Value, rows: list[ir.Value]) -> Lazy:
+        """Lane l takes the canonical element stored as five scalars at ptr[rows[l]·5 ..]."""
+        b = self.b
+        limbs = [ir.Constant(VEC, None)] * LIMBS
+        for lane, row in enumerate(rows):
+            base = b.mul(row, ir.Constant(_I64, LIMBS))
+            for k in range(LIMBS):
+                word = b.load(b.gep(ptr, [b.add(base, ir.Constant(_I64, k))]))
+                limbs[k] = b.insert_element(limbs[k], word, ir.Constant(ir.IntType(32), lane))
+        return Lazy(tuple(limbs), self.p - 1)
+
+    # --- arithmetic ---
+
+    def _carry(self, t) -> tuple:
+        """Propagate carries (arithmetic shifts: limbs may be negative mid-subtraction) so limbs
+        0..3 are in 0..2^52−1; the value must be non-negative."""
         b = self.b
         out = list(t)
         for j in range(LIMBS - 1):
-            out[j + 1] = b.add(out[j + 1], b.lshr(out[j], self._shift))
+            out[j + 1] = b.add(out[j + 1], b.ashr(out[j], self._shift))
             out[j] = b.and_(out[j], self._mask)
-        return out
+        return tuple(out)
 
-    def mul(self, x: list[ir.Value], y: list[ir.Value]) -> list[ir.Value]:
-        """Montgomery product x·y/2^260 mod r (not canonical: below r + 2^256 for inputs < 2^258)."""
+    def _product_bound(self, x: Lazy, y: Lazy) -> int:
+        return self.p + (x.bound * y.bound >> (RADIX * LIMBS)) + 1
+
+    def mul(self, x: Lazy, y: Lazy) -> Lazy:
+        """Montgomery product x·y/2^260 mod p, lazily reduced."""
+        while self._product_bound(x, y) >= RESULT_LIMIT:
+            if x.bound >= y.bound:
+                x = self.reduce(x)
+            else:
+                y = self.reduce(y)
+        return self._mul(x, y)
+
+    def _mul(self, x: Lazy, y: Lazy) -> Lazy:
         b = self.b
-        t = [self.zero] * (LIMBS + 1)
+        xs, ys = x.limbs, y.limbs
+        t = [self._zero] * (LIMBS + 1)
         for i in range(LIMBS):
             for j in range(LIMBS):
-                t[j] = b.call(self._lo, [t[j], x[j], y[i]])
+                t[j] = b.call(self._lo, [t[j], xs[j], ys[i]])
             for j in range(LIMBS):
-                t[j + 1] = b.call(self._hi, [t[j + 1], x[j], y[i]])
-            m = b.call(self._lo, [self.zero, t[0], self._n_prime])
+                t[j + 1] = b.call(self._hi, [t[j + 1], xs[j], ys[i]])
+            m = b.call(self._lo, [self._zero, t[0], self._n_prime])
             for j in range(LIMBS):
                 t[j] = b.call(self._lo, [t[j], m, self._n[j]])
             for j in range(LIMBS):
                 t[j + 1] = b.call(self._hi, [t[j + 1], m, self._n[j]])
             # t[0] is now a multiple of 2^52: drop it, keeping its carry
-            t = [b.add(t[1], b.lshr(t[0], self._shift))] + t[2:] + [self.zero]
-        return self._carry(t[:LIMBS])
+            t = [b.add(t[1], b.lshr(t[0], self._shift))] + t[2:] + [self._zero]
+        return Lazy(self._carry(t[:LIMBS]), self._product_bound(x, y))
 
-    def add(self, x: list[ir.Value], y: list[ir.Value]) -> list[ir.Value]:
-        """x + y, carried (no reduction: callers keep sums below 2^258)."""
-        return self._carry([self.b.add(a, c) for a, c in zip(x, y)])
+    def sqr(self, x: Lazy) -> Lazy:
+        return self.mul(x, x)
 
-    def sbox(self, x: list[ir.Value]) -> list[ir.Value]:
-        x2 = self.mul(x, x)
-        return self.mul(self.mul(x2, x2), x)
+    def reduce(self, x: Lazy) -> Lazy:
+        """The same element below 2p (a product with Montgomery one)."""
+        return self._mul(x, self.one)
 
-    def dot(self, coeffs: list[list[ir.Value]], xs: list[list[ir.Value]]) -> list[ir.Value]:
+    def add(self, x: Lazy, y: Lazy) -> Lazy:
+        bound = x.bound + y.bound
+        assert bound < MONT_R
+        return Lazy(self._carry([self.b.add(a, c) for a, c in zip(x.limbs, y.limbs)]), bound)
+
+    def dbl(self, x: Lazy) -> Lazy:
+        return self.add(x, x)
+
+    def sub(self, x: Lazy, y: Lazy) -> Lazy:
+        """x − y + k·p for the least k with k·p > y's bound."""
+        b = self.b
+        k = y.bound // self.p + 1
+        kp = to_limbs(k * self.p)
+        bound = x.bound + k * self.p
+        assert bound < MONT_R
+        limbs = [b.sub(b.add(a, self._splat_int(c)), d) for a, c, d in zip(x.limbs, kp, y.limbs)]
+        return Lazy(self._carry(limbs), bound)
+
+    def neg(self, x: Lazy) -> Lazy:
+        return self.sub(self.zero, x)
+
+    def select(self, flags: ir.Value, x: Lazy, y: Lazy) -> Lazy:
+        """Per lane, x where flags (<8 x i1>) is set, else y."""
+        limbs = tuple(self.b.select(flags, a, c) for a, c in zip(x.limbs, y.limbs))
+        return Lazy(limbs, max(x.bound, y.bound))
+
+    def canonical(self, x: Lazy) -> tuple:
+        """The limbs of x mod p, for x below 2p."""
+        assert x.bound < 2 * self.p
+        b = self.b
+        d = []
+        borrow = self._zero
+        for j in range(LIMBS):
+            v = b.add(b.sub(x.limbs[j], self._n[j]), borrow)
+            if j < LIMBS - 1:
+                borrow = b.ashr(v, self._shift)
+                v = b.and_(v, self._mask)
+            d.append(v)
+        negative = b.icmp_signed("<", d[-1], self._zero)
+        return tuple(b.select(negative, xj, dj) for xj, dj in zip(x.limbs, d))
+
+    def out_of_montgomery(self, x: Lazy) -> tuple:
+        """Canonical limbs of the standard-form value."""
+        return self.canonical(self.mul(x, self.raw(to_limbs(1), 1)))
+
+    def into_montgomery(self, x: Lazy) -> Lazy:
+        """x (standard form, < p) into Montgomery form."""
+        return self.mul(x, self.raw(to_mont(MONT_R % self.p, self.p), self.p - 1))
+
+    def sbox(self, x: Lazy) -> Lazy:
+        x2 = self.sqr(x)
+        return self.mul(self.sqr(x2), x)
+
+    def dot(self, coeffs: list[Lazy], xs: list[Lazy]) -> Lazy:
         acc = self.mul(coeffs[0], xs[0])
         for c, x in zip(coeffs[1:], xs[1:]):
             acc = self.add(acc, self.mul(c, x))
         return acc
 
-    def canonical(self, x: list[ir.Value]) -> list[ir.Value]:
-        """x mod r for a carried x below 2r."""
-        b = self.b
-        d = []
-        borrow = self.zero
-        for j in range(LIMBS):
-            v = b.add(b.sub(x[j], self._n[j]), borrow)
-            if j < LIMBS - 1:
-                borrow = b.ashr(v, self._shift)
-                v = b.and_(v, self._mask)
-            d.append(v)
-        negative = b.icmp_signed("<", d[-1], self.zero)
-        return [b.select(negative, xj, dj) for xj, dj in zip(x, d)]
+
+class Carried:
+    """Values carried across the iterations of an emitted loop, in stack slots that LLVM promotes
+    to registers.
+
+    Slot i enters below bounds[i] and may grow by growth[i] per iteration (0: bounds[i] must be a
+    fixed point of the loop body), so loads assume bounds[i] + count·growth[i]. `save` checks
+    that an iteration's result is within growth[i] of that: sound for bodies that add to a
+    carried value something that does not depend on it, as Poseidon's partial rounds do.
+    """
+
+    def __init__(self, field: VectorField, values: list[Lazy], bounds: list[int], count: int = 0, growth: list[int] | None = None):
+        from numba.core import cgutils
+
+        self.field = field
+        self.growth = growth or [0] * len(values)
+        self.peaks = [bound + count * g for bound, g in zip(bounds, self.growth)]
+        self.slots = [[cgutils.alloca_once(field.b, VEC) for _ in range(LIMBS)] for _ in values]
+        for x, bound in zip(values, bounds):
+            assert x.bound <= bound, "a value enters a loop above its slot's bound"
+        self._store(values)
+
+    def load(self) -> list[Lazy]:
+        b = self.field.b
+        return [Lazy(tuple(b.load(p) for p in slot), peak) for slot, peak in zip(self.slots, self.peaks)]
+
+    def save(self, values: list[Lazy]) -> None:
+        for x, peak, g in zip(values, self.peaks, self.growth):
+            assert x.bound <= peak + g, "a carried value outgrew its slot"
+        self._store(values)
+
+    def _store(self, values: list[Lazy]) -> None:
+        b = self.field.b
+        for slot, x in zip(self.slots, values):
+            for p, limb in zip(slot, x.limbs):
+                b.store(limb, p)

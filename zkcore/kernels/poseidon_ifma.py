@@ -3,9 +3,10 @@
 The same sparse-form permutation as kernels.poseidon._permute3, with each of the eight lanes
 carrying a different hash (kernels.ifma explains the arithmetic). The whole permutation is one
 numba intrinsic: its IR keeps the state in vector registers through the rounds, which numba's
-tuples of scalars could not. Only import-safe everywhere: compiling it needs `ifma.available()`.
+tuples of scalars could not. Import-safe everywhere; compiling it needs `ifma.available()`.
 
 Constants are prepared by `constants()`: one flat uint64 array of Montgomery limbs (R = 2^260).
+Every round's values stay below 2^258 (checked by ifma's bound tracking), so no round reduces.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..params import R
 from . import ifma
-from .ifma import LANES, LIMBS, RADIX, VectorFr
+from .ifma import LANES, LIMBS, RADIX, VectorField
 
 _I64 = ir.IntType(64)
 _MASK = np.uint64(ifma.MASK)
@@ -35,26 +37,25 @@ def constants() -> tuple[np.ndarray, tuple[int, ...]]:
     words: list[int] = []
     for row in sp.full_constants:
         for c in row:
-            words += ifma.to_mont(c)
+            words += ifma.to_mont(c, R)
     for c in sp.partial_constants:
-        words += ifma.to_mont(c)
+        words += ifma.to_mont(c, R)
     for row in sp.sparse_first_row:
         for c in row:
-            words += ifma.to_mont(c)
+            words += ifma.to_mont(c, R)
     for col in sp.sparse_column:
         for c in col:
-            words += ifma.to_mont(c)
+            words += ifma.to_mont(c, R)
     for row in (*sp.after_partial, *sp.mds):
         for c in row:
-            words += ifma.to_mont(c)
-    words += ifma.R2_LIMBS + ifma.ONE_LIMBS
+            words += ifma.to_mont(c, R)
     assert (sp.full_rounds, sp.partial_rounds) == ROUNDS
     return np.array(words, dtype=np.uint64), ROUNDS
 
 
 def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full: int, partial: int) -> None:
     """lanes: (2, 5, 8) standard-form limbs of the two inputs; out: (5, 8) canonical hashes."""
-    v = VectorFr(builder)
+    v = VectorField(builder, R)
     b = builder
     step = LIMBS
     full_at = 0
@@ -63,39 +64,27 @@ def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full
     cols_at = rows_at + partial * 3 * step
     after_at = cols_at + partial * 2 * step
     mds_at = after_at + 4 * step
-    r2_at = mds_at + 9 * step
-    one_at = r2_at + step
 
     mds = [[v.load_const(const_ptr, mds_at + (3 * i + j) * step) for j in range(3)] for i in range(3)]
-    r2 = v.load_const(const_ptr, r2_at)
-    state = [
-        [v.zero] * LIMBS,
-        v.mul(v.load_lanes(lanes_ptr, 0), r2),
-        v.mul(v.load_lanes(lanes_ptr, LIMBS * LANES), r2),
-    ]
-    # The state crosses loop iterations through stack slots, which LLVM promotes to registers.
-    slots = [[cgutils.alloca_once(b, ifma.VEC) for _ in range(LIMBS)] for _ in range(3)]
+    state = [v.zero, v.into_montgomery(v.load_lanes(lanes_ptr, 0)), v.into_montgomery(v.load_lanes(lanes_ptr, LIMBS * LANES))]
+    # A round leaves each word a sum of three products: below 5p. A partial round adds one product
+    # (below 1.02p) to s1 and s2, which are not reduced until the partial rounds end (< 64p).
+    full_bounds = [5 * R] * 3
 
-    def save(s):
-        for slot, x in zip(slots, s):
-            for p, limb in zip(slot, x):
-                b.store(limb, p)
-
-    def load():
-        return [[b.load(p) for p in slot] for slot in slots]
-
-    def full_rounds(first: int, count: int):
+    def full_rounds(entry, first: int, count: int):
+        carried = ifma.Carried(v, entry, full_bounds)
         with cgutils.for_range(b, ir.Constant(_I64, count)) as loop:
-            s = load()
-            r = b.add(loop.index, ir.Constant(_I64, first))
-            base = b.mul(r, ir.Constant(_I64, 3 * step))
+            s = carried.load()
+            base = b.mul(b.add(loop.index, ir.Constant(_I64, first)), ir.Constant(_I64, 3 * step))
             s = [v.sbox(v.add(s[i], v.load_const(const_ptr, b.add(base, ir.Constant(_I64, i * step))))) for i in range(3)]
-            save([v.dot(mds[i], s) for i in range(3)])
+            carried.save([v.dot(mds[i], s) for i in range(3)])
+        return carried.load()
 
-    save(state)
-    full_rounds(0, full // 2)
+    state = full_rounds(state, 0, full // 2)
+    growth = 102 * R // 100
+    carried = ifma.Carried(v, state, full_bounds, partial, [0, growth, growth])
     with cgutils.for_range(b, ir.Constant(_I64, partial)) as loop:
-        s0, s1, s2 = load()
+        s0, s1, s2 = carried.load()
         r = loop.index
         s0 = v.sbox(v.add(s0, v.load_const(const_ptr, b.add(b.mul(r, ir.Constant(_I64, step)), ir.Constant(_I64, partial_at)))))
         row = b.add(b.mul(r, ir.Constant(_I64, 3 * step)), ir.Constant(_I64, rows_at))
@@ -104,13 +93,11 @@ def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full
         n0 = v.dot(coeffs, [s0, s1, s2])
         s1 = v.add(s1, v.mul(v.load_const(const_ptr, col), s0))
         s2 = v.add(s2, v.mul(v.load_const(const_ptr, b.add(col, ir.Constant(_I64, step))), s0))
-        save([n0, s1, s2])
-    s0, s1, s2 = load()
+        carried.save([n0, s1, s2])
+    s0, s1, s2 = carried.load()
     after = [[v.load_const(const_ptr, after_at + (2 * i + j) * step) for j in range(2)] for i in range(2)]
-    save([s0, v.dot(after[0], [s1, s2]), v.dot(after[1], [s1, s2])])
-    full_rounds(full // 2, full - full // 2)
-    s0 = load()[0]
-    v.store_lanes(out_ptr, 0, v.canonical(v.mul(s0, v.load_const(const_ptr, one_at))))
+    state = full_rounds([s0, v.dot(after[0], [s1, s2]), v.dot(after[1], [s1, s2])], full // 2, full - full // 2)
+    v.store_lanes(out_ptr, 0, v.out_of_montgomery(state[0]))
 
 
 def _data(context, builder, ty, value):
