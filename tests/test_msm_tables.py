@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from zkcore import field
 from zkcore.curve import G1, G2
+from zkcore.kernels import ifma, msm_lanes
 from zkcore.kernels import msm_tables as kt
 from zkcore.kernels.curve import signed_digits
 from zkcore.msm import FixedBases, table_window_bits
 from zkcore.params import R
 
+LANES = [False, pytest.param(True, marks=pytest.mark.skipif(not ifma.available(), reason="no AVX-512 IFMA"))]
 scalars = st.one_of(st.integers(min_value=0, max_value=R - 1), st.sampled_from([0, 1, 2, R - 1, R - 2, (1 << 253) - 1]))
 
 
@@ -39,16 +41,17 @@ def _awkward_points(cls, rng, n):
     return points
 
 
+@pytest.mark.parametrize("lanes", LANES)
 @pytest.mark.parametrize("cls", [G1, G2])
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-def test_fixed_bases_equal_the_sum_of_multiplications(cls, data):
+def test_fixed_bases_equal_the_sum_of_multiplications(cls, lanes, data):
     n = data.draw(st.integers(min_value=1, max_value=24))
     rng = random.Random(data.draw(st.integers(0, 2**32)))
     points = _awkward_points(cls, rng, n)
     ks = [data.draw(scalars) for _ in range(n)]
-    bases = FixedBases(_array(points))
-    assert bases.tables is not None
+    bases = FixedBases(_array(points), lanes=lanes)
+    assert bases.nbytes > 0
     assert cls._from_jacobian(bases(field.ints_to_array(ks))) == _expected(cls, points, ks)
 
 
@@ -98,7 +101,30 @@ def test_over_budget_bases_fall_back_to_the_windowed_msm():
     assert G1._from_jacobian(plain(field.ints_to_array(ks))) == _expected(G1, points, ks)
 
 
-def test_the_window_grows_with_the_number_of_points():
-    widths = [table_window_bits(n, 2) for n in (10, 1_000, 5_680, 100_000)]
+@pytest.mark.parametrize("lanes", [False, True])
+def test_the_window_grows_with_the_number_of_points(lanes):
+    widths = [table_window_bits(n, 2, lanes) for n in (10, 1_000, 5_680, 100_000)]
     assert widths == sorted(widths) and widths[0] < widths[-1]
-    assert table_window_bits(5_680, 2) == 13
+    assert table_window_bits(5_680, 2, lanes) == (10 if lanes else 13)
+
+
+@pytest.mark.skipif(not ifma.available(), reason="no AVX-512 IFMA")
+@pytest.mark.parametrize("cls", [G1, G2])
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_lanes_fill_the_buckets_and_report_exceptional_additions(cls, parts):
+    rng = random.Random(parts)
+    c = 6
+    nwin = kt.windows_for(c)
+    distinct = [cls.generator() * rng.randrange(1, R) for _ in range(39)] + [cls.infinity()]
+    awkward = _awkward_points(cls, rng, 40)  # P at rows 0 and 1, −P at row 2
+    ks = [rng.randrange(R) for _ in range(40)]
+    ks[2] = ks[0]  # P and −P meet in one bucket in every window with a digit: P − P
+    for points, expect_ok in ((distinct, True), (awkward, False)):
+        pts52 = msm_lanes.lane_points(kt.window_tables(_array(points), c, nwin))
+        finite = pts52.reshape(pts52.shape[0], -1).any(axis=1)
+        ok, acc = kt.msm_tables_lanes(pts52, finite, signed_digits(field.ints_to_array(ks), c, nwin), c, parts)
+        assert ok == expect_ok
+        if ok:
+            assert cls._from_jacobian(acc) == _expected(cls, points, ks)
+        # FixedBases answers either way (the windowed Pippenger takes exceptional inputs)
+        assert cls._from_jacobian(FixedBases(_array(points), lanes=True)(field.ints_to_array(ks))) == _expected(cls, points, ks)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
+import numpy as np
 from llvmlite import binding as llvm
 from llvmlite import ir
-from numba import config
+from numba import config, njit
 
 LANES = 8
 LIMBS = 5
@@ -53,6 +54,23 @@ def to_limbs(x: int) -> list[int]:
 def to_mont(x: int, modulus: int) -> list[int]:
     """x·2^260 mod modulus as limbs: how constants are handed to the kernels."""
     return to_limbs(x * MONT_R % modulus)
+
+
+_M52 = np.uint64(MASK)
+_S12, _S16, _S24, _S28, _S36, _S40, _S52 = (np.uint64(k) for k in (12, 16, 24, 28, 36, 40, 52))
+
+
+@njit(inline="always", cache=True)
+def split52(w0, w1, w2, w3):
+    """Four 64-bit limbs (a value < 2^256) as five 52-bit ones."""
+    return (w0 & _M52, ((w0 >> _S52) | (w1 << _S12)) & _M52, ((w1 >> _S40) | (w2 << _S24)) & _M52,
+            ((w2 >> _S28) | (w3 << _S36)) & _M52, w3 >> _S16)
+
+
+@njit(inline="always", cache=True)
+def join52(l0, l1, l2, l3, l4):
+    """Five carried 52-bit limbs of a value < 2^256 as four 64-bit ones."""
+    return (l0 | (l1 << _S52), (l1 >> _S12) | (l2 << _S40), (l2 >> _S24) | (l3 << _S28), (l3 >> _S36) | (l4 << _S16))
 
 
 @dataclass(frozen=True)
@@ -244,6 +262,57 @@ class VectorField:
         for c, x in zip(coeffs[1:], xs[1:]):
             acc = self.add(acc, self.mul(c, x))
         return acc
+
+
+class VectorExt:
+    """Fp (degree 1) or Fp2 = Fp[u]/(u² + 1) (degree 2) on eight lanes, over a VectorField: an
+    element is a tuple of `degree` Lazy values, so curve formulas are written once for G1 and G2."""
+
+    def __init__(self, field: VectorField, degree: int):
+        assert degree in (1, 2)
+        self.f = field
+        self.degree = degree
+        self.one = (field.one,) + (field.zero,) * (degree - 1)
+
+    def add(self, x, y):
+        return tuple(self.f.add(a, c) for a, c in zip(x, y))
+
+    def sub(self, x, y):
+        return tuple(self.f.sub(a, c) for a, c in zip(x, y))
+
+    def dbl(self, x):
+        return tuple(self.f.dbl(a) for a in x)
+
+    def neg(self, x):
+        return tuple(self.f.neg(a) for a in x)
+
+    def reduce(self, x):
+        return tuple(self.f.reduce(a) for a in x)
+
+    def select(self, flags, x, y):
+        return tuple(self.f.select(flags, a, c) for a, c in zip(x, y))
+
+    def _summable(self, x):
+        """x with components reduced if their sum could pass the products' input range."""
+        if sum(a.bound for a in x) + self.f.p >= RESULT_LIMIT:
+            return self.reduce(x)
+        return x
+
+    def mul(self, x, y):
+        f = self.f
+        if self.degree == 1:
+            return (f.mul(x[0], y[0]),)
+        x, y = self._summable(x), self._summable(y)
+        t0, t1 = f.mul(x[0], y[0]), f.mul(x[1], y[1])  # Karatsuba: three products
+        t2 = f.mul(f.add(x[0], x[1]), f.add(y[0], y[1]))
+        return (f.sub(t0, t1), f.sub(f.sub(t2, t0), t1))
+
+    def sqr(self, x):
+        f = self.f
+        if self.degree == 1:
+            return (f.sqr(x[0]),)
+        x = self._summable(x)
+        return (f.mul(f.add(x[0], x[1]), f.sub(x[0], x[1])), f.dbl(f.mul(x[0], x[1])))
 
 
 class Carried:

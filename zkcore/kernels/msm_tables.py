@@ -16,6 +16,7 @@ from numba import njit, prange
 
 from .curve import bucket_add, bucket_sum, jac_add, jac_double, jac_infinity_like
 from .generic import f_inv, f_is_zero, f_mul, f_neg, f_one_like, f_sqr, load_fe, store_fe
+from .msm_lanes import accumulate_buckets
 
 SCALAR_BITS = 254  # every scalar is < r < 2^254
 
@@ -96,11 +97,8 @@ def _times_small(p, k):
 
 
 @njit(cache=True, nogil=True)
-def _bucket_range(tables, digits, lo, hi):
-    """Σ_{i,k} d_ik·T[i, k] over the digits with |d| − 1 in lo..hi−1."""
-    fe = tables.shape[3:]
-    buckets = np.empty((hi - lo, 3) + fe, dtype=np.uint64)
-    used = np.zeros(hi - lo, dtype=np.bool_)
+def _fill_buckets(tables, digits, lo, hi, buckets, used):
+    """Bucket j − lo += d·T[i, k] for every digit d with |d| − 1 = j in lo..hi−1."""
     for i in range(tables.shape[0]):
         for k in range(tables.shape[1]):
             d = digits[i, k]
@@ -114,8 +112,28 @@ def _bucket_range(tables, digits, lo, hi):
             if d < 0:
                 qy = f_neg(qy)
             bucket_add(buckets, used, j - lo, qx, qy)
+
+
+@njit(cache=True, nogil=True)
+def _range_sum(buckets, used, lo, hi):
+    """Σ_j (j+1)·B_j over buckets lo..hi−1 held as buckets[0..hi−lo−1]."""
     total, running = bucket_sum(buckets, used, hi - lo)
     return jac_add(total, _times_small(running, lo))
+
+
+@njit(cache=True, nogil=True)
+def _store_sum(sums, t, s):
+    store_fe(sums, (t, 0), s[0])
+    store_fe(sums, (t, 1), s[1])
+    store_fe(sums, (t, 2), s[2])
+
+
+@njit(cache=True, nogil=True)
+def _add_sums(sums):
+    acc = (load_fe(sums, (0, 0)), load_fe(sums, (0, 1)), load_fe(sums, (0, 2)))
+    for t in range(1, sums.shape[0]):
+        acc = jac_add(acc, (load_fe(sums, (t, 0)), load_fe(sums, (t, 1)), load_fe(sums, (t, 2))))
+    return acc
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -127,11 +145,28 @@ def msm_tables(tables, digits, c, parts):
     fe = tables.shape[3:]
     sums = np.empty((parts, 3) + fe, dtype=np.uint64)
     for t in prange(parts):
-        s = _bucket_range(tables, digits, t * half // parts, (t + 1) * half // parts)
-        store_fe(sums, (t, 0), s[0])
-        store_fe(sums, (t, 1), s[1])
-        store_fe(sums, (t, 2), s[2])
-    acc = (load_fe(sums, (0, 0)), load_fe(sums, (0, 1)), load_fe(sums, (0, 2)))
-    for t in range(1, parts):
-        acc = jac_add(acc, (load_fe(sums, (t, 0)), load_fe(sums, (t, 1)), load_fe(sums, (t, 2))))
-    return acc
+        lo, hi = t * half // parts, (t + 1) * half // parts
+        buckets = np.empty((hi - lo, 3) + fe, dtype=np.uint64)
+        used = np.zeros(hi - lo, dtype=np.bool_)
+        _fill_buckets(tables, digits, lo, hi, buckets, used)
+        _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
+    return _add_sums(sums)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def msm_tables_lanes(points52, finite, digits, c, parts):
+    """msm_tables with the buckets filled on IFMA lanes (kernels.msm_lanes), from the tables in
+    lane form (msm_lanes.lane_points) and their finite-point flags: (True, Σ s_i·P_i), or
+    (False, _) if an exceptional addition (P + P or P − P in one bucket) needs another method."""
+    half = 1 << (c - 1)
+    parts = min(parts, half)
+    degree = points52.shape[2] if points52.ndim == 4 else 1
+    sums = np.empty((parts, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
+    ok = np.ones(parts, dtype=np.bool_)
+    for t in prange(parts):
+        lo, hi = t * half // parts, (t + 1) * half // parts
+        buckets = np.empty((hi - lo, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
+        ok[t], used = accumulate_buckets(points52, finite, digits, lo, hi, buckets.reshape((hi - lo, 3, degree, 4)))
+        if ok[t]:
+            _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
+    return ok.all(), _add_sums(sums)

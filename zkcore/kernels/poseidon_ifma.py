@@ -21,10 +21,9 @@ from numba.extending import intrinsic
 
 from ..params import R
 from . import ifma
-from .ifma import LANES, LIMBS, RADIX, VectorField
+from .ifma import LANES, LIMBS, VectorField, join52, split52
 
 _I64 = ir.IntType(64)
-_MASK = np.uint64(ifma.MASK)
 ROUNDS = (8, 57)  # circomlib's R_F and R_P for t = 3, compiled into the kernel
 
 
@@ -130,22 +129,17 @@ def _load_block(inputs, start, block):
     for lane in range(LANES):
         row = start + lane if start + lane < n else start
         for k in range(2):
-            w0, w1, w2, w3 = inputs[row, k, 0], inputs[row, k, 1], inputs[row, k, 2], inputs[row, k, 3]
-            block[k, 0, lane] = w0 & _MASK
-            block[k, 1, lane] = ((w0 >> np.uint64(52)) | (w1 << np.uint64(12))) & _MASK
-            block[k, 2, lane] = ((w1 >> np.uint64(40)) | (w2 << np.uint64(24))) & _MASK
-            block[k, 3, lane] = ((w2 >> np.uint64(28)) | (w3 << np.uint64(36))) & _MASK
-            block[k, 4, lane] = w3 >> np.uint64(16)
+            limbs = split52(inputs[row, k, 0], inputs[row, k, 1], inputs[row, k, 2], inputs[row, k, 3])
+            for j in range(LIMBS):
+                block[k, j, lane] = limbs[j]
 
 
 @njit(cache=True, nogil=True)
 def _store_block(res, start, out):
     for lane in range(min(LANES, out.shape[0] - start)):
-        l0, l1, l2, l3, l4 = res[0, lane], res[1, lane], res[2, lane], res[3, lane], res[4, lane]
-        out[start + lane, 0] = l0 | (l1 << np.uint64(52))
-        out[start + lane, 1] = (l1 >> np.uint64(12)) | (l2 << np.uint64(40))
-        out[start + lane, 2] = (l2 >> np.uint64(24)) | (l3 << np.uint64(28))
-        out[start + lane, 3] = (l3 >> np.uint64(36)) | (l4 << np.uint64(16))
+        words = join52(res[0, lane], res[1, lane], res[2, lane], res[3, lane], res[4, lane])
+        for j in range(4):
+            out[start + lane, j] = words[j]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -164,5 +158,3 @@ def hash_pairs3(inputs, consts, parallel):
             _store_block(res, blk * LANES, out)
     return out
 
-
-assert RADIX == 52 and LIMBS == 5  # the radix conversions above are written out for this layout

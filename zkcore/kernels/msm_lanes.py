@@ -1,0 +1,212 @@
+"""Bucket accumulation for G1 and G2 MSMs on eight lanes with AVX-512 IFMA (kernels.ifma).
+
+msm_tables puts every (point, window) digit into one of 2^(c−1) buckets. Here the buckets of a
+thread's range are sorted by how many points they receive and taken eight at a time: lane l
+adds its bucket's points one after another (Jacobian += affine, madd-2007-bl), while the other
+lanes do the same for theirs, so the lanes never touch the same bucket. Lanes whose bucket is
+shorter than the group's longest idle under a mask.
+
+The formula has exceptions (adding a point to itself or to its negation). Both leave Z = 0 in
+that lane, and Z stays 0 from then on (Z₃ = 2·Z₁·H), so one check of every bucket's Z at the end
+finds them; the caller then redoes that range with the scalar kernel, which handles them.
+
+Points enter as `lane_points` ((m, 2, 5) in G1, (m, 2, 2, 5) in G2: x and y of each table row,
+radix-2^52 limbs of x·2^260 mod p per Fp component); buckets leave in the scalar kernels' form
+(Montgomery with R = 2^256).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ..params import P
+from . import ifma
+from .fields import fq_dbl
+from .generic import load_fe
+from .ifma import LANES, LIMBS, VectorExt, VectorField, join52, split52
+
+_I64 = ir.IntType(64)
+_TO_R256 = ifma.to_limbs((1 << 256) % P)  # a Montgomery product with this maps x·2^260 to x·2^256
+# Bounds of the accumulator's X, Y, Z words (each Fp component) that madd-2007-bl maps into
+# themselves, per extension degree (found by ifma's bound tracking, which checks them).
+ACC_BOUNDS = {1: (10 * P, 6 * P, 4 * P), 2: (26 * P, 22 * P, 26 * P)}
+
+
+def _madd(v: VectorExt, acc, x2, y2):
+    """(X1, Y1, Z1) + (x2, y2): madd-2007-bl for a = 0, with Z3 = 2·Z1·H."""
+    x1, y1, z1 = acc
+    z1z1 = v.sqr(z1)
+    u2 = v.mul(x2, z1z1)
+    s2 = v.mul(y2, v.mul(z1, z1z1))
+    h = v.sub(u2, x1)
+    hh = v.sqr(h)
+    i = v.dbl(v.dbl(hh))
+    j = v.mul(h, i)
+    r = v.reduce(v.dbl(v.sub(s2, y1)))  # else r² grows with Y1's bound and the bounds never close
+    vv = v.mul(x1, i)
+    x3 = v.sub(v.sub(v.sqr(r), j), v.dbl(vv))
+    y3 = v.sub(v.mul(r, v.sub(vv, x3)), v.dbl(v.mul(y1, j)))
+    z3 = v.dbl(v.mul(z1, h))
+    return [x3, y3, z3]
+
+
+def _emit_group(builder, degree, pts, rows, signs, start, length, out):
+    f = VectorField(builder, P)
+    v = VectorExt(f, degree)
+    b = builder
+    vec_ptr = ifma.VEC.as_pointer()
+    zeros = ir.Constant(ifma.VEC, [0] * LANES)
+
+    def step_point(s):
+        """The affine points of step s (negated where its sign says) and the lanes it skips."""
+        at = b.mul(b.add(start, s), ir.Constant(_I64, LANES))
+        row_vec = b.load(b.bitcast(b.gep(rows, [at]), vec_ptr), align=8)
+        skip = b.icmp_signed("<", row_vec, zeros)
+        negate = b.icmp_signed("!=", b.load(b.bitcast(b.gep(signs, [at]), vec_ptr), align=8), zeros)
+        safe = b.select(skip, zeros, row_vec)
+        lanes = [b.extract_element(safe, ir.Constant(ir.IntType(32), lane)) for lane in range(LANES)]
+
+        def coordinate(k):  # element (row·2 + k)·degree + component of the (m, 2, degree, 5) points
+            return tuple(
+                f.gather(pts, [b.add(b.mul(row, ir.Constant(_I64, 2 * degree)), ir.Constant(_I64, k * degree + c)) for row in lanes])
+                for c in range(degree)
+            )
+
+        y = coordinate(1)
+        return coordinate(0), v.select(negate, v.neg(y), y), skip
+
+    def flat(point):
+        return [x for coord in point for x in coord]
+
+    def nest(words):
+        return [tuple(words[k * degree : (k + 1) * degree]) for k in range(3)]
+
+    x, y, _ = step_point(ir.Constant(_I64, 0))
+    acc = ifma.Carried(f, flat([x, y, v.one]), [bound for bound in ACC_BOUNDS[degree] for _ in range(degree)])
+    with cgutils.for_range(b, b.sub(length, ir.Constant(_I64, 1))) as loop:
+        x2, y2, skip = step_point(b.add(loop.index, ir.Constant(_I64, 1)))
+        old = nest(acc.load())
+        new = _madd(v, old, x2, y2)
+        acc.save(flat([v.select(skip, o, n) for o, n in zip(old, new)]))
+    to_r256 = f.raw(_TO_R256, P - 1)
+    for k, word in enumerate(acc.load()):  # X0 (X1) Y0 (Y1) Z0 (Z1): out is (3, degree, 5, 8)
+        f.store_lanes(out, k * LIMBS * LANES, f.canonical(f.mul(word, to_r256)))
+
+
+@intrinsic
+def _accumulate_group(typingctx, pts, rows, signs, start, length, out):
+    """Lane l of `out` ((3, degree, 5, 8): X, Y, Z) = Σ_s ±pts[rows[start + s, l]] over s < length,
+    for points (m, 2, 5) in G1 or (m, 2, 2, 5) in G2; rows < 0 are skipped (each lane's first
+    row must be a point)."""
+    degree = pts.ndim - 2
+    sig = types.void(pts, rows, signs, start, length, out)
+
+    def codegen(context, builder, signature, args):
+        pts_p, rows_p, signs_p, out_p = (context.make_array(signature.args[k])(context, builder, args[k]).data for k in (0, 1, 2, 5))
+        rows_p = builder.bitcast(rows_p, _I64.as_pointer())
+        signs_p = builder.bitcast(signs_p, _I64.as_pointer())
+        _emit_group(builder, degree, pts_p, rows_p, signs_p, args[3], args[4], out_p)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def lane_points(tables):
+    """Table rows ((n, nwin, 2, 4) G1 or (n, nwin, 2, 2, 4) G2, Montgomery R = 2^256) as
+    (n·nwin, 2, 5) or (n·nwin, 2, 2, 5) radix-2^52 limbs of x·2^260 mod p; infinity stays 0."""
+    m = tables.shape[0] * tables.shape[1]
+    degree = tables.size // (m * 8)
+    flat = tables.reshape((m, 2, degree, 4))
+    out = np.zeros((m, 2) + tables.shape[3:-1] + (LIMBS,), dtype=np.uint64)
+    view = out.reshape((m, 2, degree, LIMBS))
+    for r in range(m):
+        for c in range(2):
+            for e in range(degree):
+                w = load_fe(flat, (r, c, e))
+                for _ in range(4):
+                    w = fq_dbl(w)
+                limbs = split52(w[0], w[1], w[2], w[3])
+                for j in range(LIMBS):
+                    view[r, c, e, j] = limbs[j]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _schedule(digits, finite, lo, hi):
+    """For buckets lo..hi−1: table rows and signs, (steps, LANES), grouped eight buckets at a time
+    (longest first), each group's first step and length, and each group's bucket per lane."""
+    n, nwin = digits.shape
+    m = hi - lo
+    # this range's digits: (table row, bucket − lo, sign)
+    entry_row = np.empty(n * nwin, dtype=np.int64)
+    entry_bucket = np.empty(n * nwin, dtype=np.int64)
+    entry_neg = np.empty(n * nwin, dtype=np.int64)
+    entries = 0
+    counts = np.zeros(m, dtype=np.int64)
+    for i in range(n):
+        for k in range(nwin):
+            d = digits[i, k]
+            j = (d if d > 0 else -d) - 1
+            if lo <= j < hi and finite[i * nwin + k]:
+                entry_row[entries], entry_bucket[entries], entry_neg[entries] = i * nwin + k, j - lo, 1 if d < 0 else 0
+                entries += 1
+                counts[j - lo] += 1
+    order = np.argsort(-counts, kind="mergesort")
+    used = 0
+    while used < m and counts[order[used]] > 0:
+        used += 1
+    groups = (used + LANES - 1) // LANES
+    group_start = np.zeros(groups + 1, dtype=np.int64)
+    bucket_of = np.full((groups, LANES), -1, dtype=np.int64)
+    rank = np.full(m, -1, dtype=np.int64)
+    for r in range(used):
+        rank[order[r]] = r
+        bucket_of[r // LANES, r % LANES] = lo + order[r]
+    for g in range(groups):
+        group_start[g + 1] = group_start[g] + counts[order[g * LANES]]
+    rows = np.full((group_start[groups], LANES), -1, dtype=np.int64)
+    signs = np.zeros((group_start[groups], LANES), dtype=np.int64)
+    fill = np.zeros(m, dtype=np.int64)
+    for e in range(entries):
+        j = entry_bucket[e]
+        r = rank[j]
+        at = group_start[r // LANES] + fill[j]
+        fill[j] += 1
+        rows[at, r % LANES] = entry_row[e]
+        signs[at, r % LANES] = entry_neg[e]
+    return rows, signs, group_start, bucket_of
+
+
+@njit(cache=True, nogil=True)
+def accumulate_buckets(pts, finite, digits, lo, hi, buckets):
+    """Buckets lo..hi−1 as buckets[0..hi−lo−1] ((hi − lo, 3, degree, 4), Jacobian, R = 2^256)
+    and their used flags: (True, used), or (False, _) if some bucket met an exception (its Z is 0)
+    and the range must be redone by the scalar kernel."""
+    rows, signs, group_start, bucket_of = _schedule(digits, finite, lo, hi)
+    degree = buckets.shape[2]
+    used = np.zeros(hi - lo, dtype=np.bool_)
+    out = np.empty((3,) + pts.shape[2:] + (LANES,), dtype=np.uint64)
+    words = out.reshape((3, degree, LIMBS, LANES))
+    for g in range(bucket_of.shape[0]):
+        _accumulate_group(pts, rows, signs, group_start[g], group_start[g + 1] - group_start[g], out)
+        for lane in range(LANES):
+            j = bucket_of[g, lane] - lo
+            if j < 0:
+                continue
+            z = np.uint64(0)
+            for c in range(3):
+                for e in range(degree):
+                    w = join52(words[c, e, 0, lane], words[c, e, 1, lane], words[c, e, 2, lane], words[c, e, 3, lane], words[c, e, 4, lane])
+                    for k in range(4):
+                        buckets[j, c, e, k] = w[k]
+                        if c == 2:
+                            z |= w[k]
+            if z == 0:
+                return False, used
+            used[j] = True
+    return True, used
