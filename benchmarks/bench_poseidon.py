@@ -22,7 +22,7 @@ from zkcore.kernels import poseidon_ifma
 from zkcore.merkle import PoseidonTree
 from zkcore.merkle import rfc6962 as log
 from zkcore.params import R
-from zkcore.poseidon import _sparse_kernel_params, poseidon
+from zkcore.poseidon import _lane_kernel_constants, _sparse_kernel_params, poseidon
 from zkcore.poseidon_params import poseidon_params
 
 PEER_VENV = ROOT / "benchmarks" / ".peer-venv"
@@ -46,7 +46,7 @@ def ours_rate(n: int, parallel: bool, lanes: bool) -> float:
     rng = random.Random(2)
     rows = np.stack([field.ints_to_array([rng.randrange(R) for _ in range(n)]) for _ in range(2)], axis=1)
     if lanes:
-        consts = poseidon_ifma.constants()[0]
+        consts = _lane_kernel_constants()
         run = lambda: poseidon_ifma.hash_pairs3(rows, consts, parallel)  # noqa: E731
     else:
         params = _sparse_kernel_params(3)

@@ -92,13 +92,19 @@ def test_signed_digits_rebuild_the_scalar_within_bounds(k, c):
     assert all(abs(int(d)) <= 1 << (c - 1) for d in digits)
 
 
-def test_over_budget_bases_fall_back_to_the_windowed_msm():
+@pytest.mark.parametrize("lanes", LANES)
+@pytest.mark.parametrize("cls", [G1, G2])
+def test_over_budget_bases_take_pippengers_windows_one_by_one(cls, lanes):
     rng = random.Random(5)
-    points = _awkward_points(G1, rng, 30)
-    ks = [rng.randrange(R) for _ in range(30)]
-    plain = FixedBases(_array(points), budget=0)
-    assert plain.tables is None and plain.nbytes == 0
-    assert G1._from_jacobian(plain(field.ints_to_array(ks))) == _expected(G1, points, ks)
+    points = [cls.generator() * rng.randrange(1, R) for _ in range(60)] + [cls.infinity()]
+    ks = [rng.randrange(R) for _ in range(61)]
+    plain = FixedBases(_array(points), budget=0, lanes=lanes)
+    assert plain.windowed and plain.tables is None
+    assert plain.nbytes == (plain.points52.nbytes + plain.finite.nbytes if lanes else 0)
+    assert cls._from_jacobian(plain(field.ints_to_array(ks))) == _expected(cls, points, ks)
+    awkward = _awkward_points(cls, rng, 30)  # exceptional additions on the lanes: the scalar kernel
+    ks[2] = ks[0]
+    assert cls._from_jacobian(FixedBases(_array(awkward), budget=0, lanes=lanes)(field.ints_to_array(ks[:30]))) == _expected(cls, awkward, ks[:30])
 
 
 @pytest.mark.parametrize("lanes", [False, True])

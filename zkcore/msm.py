@@ -1,11 +1,11 @@
 """Multi-scalar multiplication by bases that are fixed ahead (a proving key's points).
 
 `FixedBases(points)` pays once for per-window tables (kernels.msm_tables) when they fit a memory
-budget, and falls back to the plain windowed Pippenger of kernels.curve when they don't; either
-way `bases(scalars)` returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512
-IFMA, the tables are kept in the lane form of kernels.msm_lanes instead, which fills the
-buckets eight at a time; the rare witness that makes the lanes add a point to itself or to its
-negation in one bucket is done by the windowed Pippenger, which handles those additions.
+budget, and otherwise uses Pippenger's windows one after another; either way `bases(scalars)`
+returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512 IFMA, tables or points
+are kept in the lane form of kernels.msm_lanes, which fills the buckets eight at a time; the rare
+witness that makes the lanes add a point to itself or to its negation in one bucket is done by
+the scalar windowed Pippenger of kernels.curve, which handles those additions.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ TABLE_BUDGET_BYTES = 64 << 20  # per set of bases; beyond it, memory matters mor
 _COSTS = {False: (11, 16), True: (1.6, 24)}
 
 
-def table_window_bits(n: int, parts: int, lanes: bool = False) -> int:
-    """The window that minimises n·windows(c) bucket additions plus 2·2^(c−1) reduction ones."""
+def table_window_bits(n: int, parts: int, lanes: bool = False, tables: bool = True) -> int:
+    """The window that minimises n·windows(c) bucket additions plus 2·2^(c−1) reduction ones, the
+    latter once with window tables and once per window without."""
     mixed, full = _COSTS[lanes]
 
     def cost(c: int) -> float:
-        return n * kt.windows_for(c) * mixed + 2 * (1 << (c - 1)) * full + parts * 2 * c * full
+        reductions = 1 if tables else kt.windows_for(c)
+        return n * kt.windows_for(c) * mixed + reductions * (2 * (1 << (c - 1)) + parts * 2 * c) * full
 
     return min(range(4, 17), key=cost)
 
@@ -49,14 +51,19 @@ class FixedBases:
         self.c = table_window_bits(max(n, 1), self.parts, self.lanes)
         self.nwin = kt.windows_for(self.c)
         self.tables = self.points52 = self.finite = None
-        row_bytes = points[0].nbytes * 5 // 4 if self.lanes else points[0].nbytes  # 5 limbs of 52 bits
-        if n and n * self.nwin * row_bytes <= budget:
-            tables = kt.window_tables(points, self.c, self.nwin)
-            if self.lanes:
-                self.points52 = msm_lanes.lane_points(tables)
-                self.finite = self.points52.reshape(self.points52.shape[0], -1).any(axis=1)
-            else:
-                self.tables = tables
+        row_bytes = points.itemsize * int(np.prod(points.shape[1:])) * (5 if self.lanes else 4) // 4  # 52-bit limbs
+        self.windowed = n * self.nwin * row_bytes > budget
+        if self.windowed:
+            self.c = table_window_bits(max(n, 1), self.parts, self.lanes, tables=False)
+            self.nwin = kt.windows_for(self.c)
+        if n == 0 or (self.windowed and not self.lanes):
+            return  # nothing to prepare: the scalar windowed Pippenger works from the points
+        tables = kt.window_tables(points, self.c, 1 if self.windowed else self.nwin)
+        if self.lanes:
+            self.points52 = msm_lanes.lane_points(tables)
+            self.finite = self.points52.reshape(self.points52.shape[0], -1).any(axis=1)
+        else:
+            self.tables = tables
 
     @property
     def nbytes(self) -> int:
@@ -64,11 +71,12 @@ class FixedBases:
 
     def __call__(self, scalars: np.ndarray):
         """Σ scalars[i]·points[i] for scalars ((n, 4) standard limbs, each < r)."""
-        digits = signed_digits(scalars, self.c, self.nwin) if self.nbytes else None
         if self.points52 is not None:
-            ok, acc = kt.msm_tables_lanes(self.points52, self.finite, digits, self.c, self.parts)
+            digits = signed_digits(scalars, self.c, self.nwin)
+            run = kt.msm_windows_lanes if self.windowed else kt.msm_tables_lanes
+            ok, acc = run(self.points52, self.finite, digits, self.c, self.parts)
             if ok:
                 return acc
         elif self.tables is not None:
-            return kt.msm_tables(self.tables, digits, self.c, self.parts)
+            return kt.msm_tables(self.tables, signed_digits(scalars, self.c, self.nwin), self.c, self.parts)
         return kc.msm(self.points, scalars, kc.msm_window_bits(self.points.shape[0]))

@@ -44,6 +44,11 @@ def _sparse_kernel_params(t: int):
     )
 
 
+@lru_cache(maxsize=None)
+def _lane_kernel_constants() -> np.ndarray:
+    return poseidon_ifma.constants(sparse_poseidon(3))
+
+
 def _check_inputs(inputs: Sequence[int]) -> list[int]:
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise InvalidEncoding(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
@@ -80,7 +85,7 @@ def hash_rows(rows: np.ndarray) -> np.ndarray:
     if rows.shape[1] == 2:
         parallel = rows.shape[0] >= _SERIAL_BELOW
         if _PAIRS_ON_IFMA:
-            return poseidon_ifma.hash_pairs3(rows, poseidon_ifma.constants()[0], parallel)
+            return poseidon_ifma.hash_pairs3(rows, _lane_kernel_constants(), parallel)
         return kpos.hash_pairs3(rows, *_sparse_kernel_params(3), parallel)
     init = np.zeros((rows.shape[0], 4), dtype=np.uint64)
     return _run(rows, init, 1)[:, 0, :]

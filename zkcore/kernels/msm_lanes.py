@@ -23,7 +23,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..params import P
+from .fields import _P_INT as P
 from . import ifma
 from .fields import fq_dbl
 from .generic import load_fe

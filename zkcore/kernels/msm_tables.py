@@ -170,3 +170,24 @@ def msm_tables_lanes(points52, finite, digits, c, parts):
         if ok[t]:
             _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
     return ok.all(), _add_sums(sums)
+
+
+@njit(cache=True, nogil=True)
+def msm_windows_lanes(points52, finite, digits, c, parts):
+    """Σ s_i·P_i without window tables (too large for the memory budget): Pippenger's windows one
+    after another, each filled on IFMA lanes from the points themselves in lane form (one
+    "window" of msm_lanes.lane_points), then joined by c doublings each. (ok, sum) as
+    msm_tables_lanes."""
+    nwin = digits.shape[1]
+    sums = np.empty((nwin, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
+    for w in range(nwin):
+        ok, s = msm_tables_lanes(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), c, parts)
+        if not ok:
+            return False, s
+        _store_sum(sums, w, s)
+    acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
+    for w in range(nwin - 2, -1, -1):
+        for _ in range(c):
+            acc = jac_double(acc)
+        acc = jac_add(acc, (load_fe(sums, (w, 0)), load_fe(sums, (w, 1)), load_fe(sums, (w, 2))))
+    return True, acc

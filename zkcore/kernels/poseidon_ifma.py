@@ -5,13 +5,11 @@ carrying a different hash (kernels.ifma explains the arithmetic). The whole perm
 numba intrinsic: its IR keeps the state in vector registers through the rounds, which numba's
 tuples of scalars could not. Import-safe everywhere; compiling it needs `ifma.available()`.
 
-Constants are prepared by `constants()`: one flat uint64 array of Montgomery limbs (R = 2^260).
+Constants are prepared by `constants(sparse)`: one flat uint64 array of Montgomery limbs (R = 2^260).
 Every round's values stay below 2^258 (checked by ifma's bound tracking), so no round reduces.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 import numpy as np
 from llvmlite import ir
@@ -19,7 +17,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..params import R
+from .fields import _R_INT as R
 from . import ifma
 from .ifma import LANES, LIMBS, VectorField, join52, split52
 
@@ -27,29 +25,16 @@ _I64 = ir.IntType(64)
 ROUNDS = (8, 57)  # circomlib's R_F and R_P for t = 3, compiled into the kernel
 
 
-@lru_cache(maxsize=None)
-def constants() -> tuple[np.ndarray, tuple[int, ...]]:
-    """The width-3 sparse parameters as one flat array, and (full rounds, partial rounds)."""
-    from ..poseidon_params import sparse_poseidon
-
-    sp = sparse_poseidon(3)
+def constants(sparse) -> np.ndarray:
+    """zkcore.poseidon_params.SparsePoseidon for t = 3 as the kernel's flat array of Montgomery limbs."""
+    assert (sparse.t, sparse.full_rounds, sparse.partial_rounds) == (3, *ROUNDS)
     words: list[int] = []
-    for row in sp.full_constants:
-        for c in row:
-            words += ifma.to_mont(c, R)
-    for c in sp.partial_constants:
-        words += ifma.to_mont(c, R)
-    for row in sp.sparse_first_row:
-        for c in row:
-            words += ifma.to_mont(c, R)
-    for col in sp.sparse_column:
-        for c in col:
-            words += ifma.to_mont(c, R)
-    for row in (*sp.after_partial, *sp.mds):
-        for c in row:
-            words += ifma.to_mont(c, R)
-    assert (sp.full_rounds, sp.partial_rounds) == ROUNDS
-    return np.array(words, dtype=np.uint64), ROUNDS
+    for group in (sparse.full_constants, [sparse.partial_constants], sparse.sparse_first_row, sparse.sparse_column,
+                  sparse.after_partial, sparse.mds):
+        for row in group:
+            for c in row:
+                words += ifma.to_mont(c, R)
+    return np.array(words, dtype=np.uint64)
 
 
 def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full: int, partial: int) -> None:
@@ -105,7 +90,7 @@ def _data(context, builder, ty, value):
 
 @intrinsic
 def _permute_lanes(typingctx, lanes, out, consts, full, partial):
-    """Poseidon(a, b) for eight lanes: lanes (2, 5, 8), out (5, 8), consts from constants()."""
+    """Poseidon(a, b) for eight lanes: lanes (2, 5, 8), out (5, 8), consts from constants(…)."""
     if not all(isinstance(a, types.Array) and a.dtype == types.uint64 for a in (lanes, out, consts)):
         return None
     if not all(isinstance(a, types.IntegerLiteral) for a in (full, partial)):
