@@ -6,14 +6,14 @@ out[i] = Σ_j a[j]·ω^(ij).
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .batch import load_row, store_row
 from .fields import fr_add, fr_mul, fr_sub
 
 
 @njit(cache=True, nogil=True)
-def ntt_inplace(a, twiddles):
+def _bit_reverse(a):
     n = a.shape[0]
     j = 0
     for i in range(1, n):
@@ -25,17 +25,28 @@ def ntt_inplace(a, twiddles):
         if i < j:
             for k in range(4):
                 a[i, k], a[j, k] = a[j, k], a[i, k]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def ntt_inplace(a, twiddles):
+    """Each stage's n/2 butterflies are independent: they are split across the cores in chunks
+    (at least 1,024 butterflies each, so small transforms stay on one)."""
+    n = a.shape[0]
+    _bit_reverse(a)
+    chunks = max(1, min(64, (n >> 1) // 1024))
     length = 2
     while length <= n:
         half = length >> 1
         step = n // length
-        for start in range(0, n, length):
-            for k in range(half):
+        for c in prange(chunks):
+            for b in range(c * (n >> 1) // chunks, (c + 1) * (n >> 1) // chunks):
+                k = b % half
+                i = (b // half) * length + k
                 w = load_row(twiddles, k * step)
-                u = load_row(a, start + k)
-                v = fr_mul(load_row(a, start + k + half), w)
-                store_row(a, start + k, fr_add(u, v))
-                store_row(a, start + k + half, fr_sub(u, v))
+                u = load_row(a, i)
+                v = fr_mul(load_row(a, i + half), w)
+                store_row(a, i, fr_add(u, v))
+                store_row(a, i + half, fr_sub(u, v))
         length <<= 1
 
 
