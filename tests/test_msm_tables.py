@@ -117,20 +117,30 @@ def test_the_window_grows_with_the_number_of_points(lanes):
 @pytest.mark.skipif(not ifma.available(), reason="no AVX-512 IFMA")
 @pytest.mark.parametrize("cls", [G1, G2])
 @pytest.mark.parametrize("parts", [1, 2, 3])
-def test_lanes_fill_the_buckets_and_report_exceptional_additions(cls, parts):
+def test_lanes_redo_the_buckets_that_meet_exceptional_additions(cls, parts):
     rng = random.Random(parts)
     c = 6
     nwin = kt.windows_for(c)
     distinct = [cls.generator() * rng.randrange(1, R) for _ in range(39)] + [cls.infinity()]
     awkward = _awkward_points(cls, rng, 40)  # P at rows 0 and 1, −P at row 2
     ks = [rng.randrange(R) for _ in range(40)]
-    ks[2] = ks[0]  # P and −P meet in one bucket in every window with a digit: P − P
-    for points, expect_ok in ((distinct, True), (awkward, False)):
-        pts52 = msm_lanes.lane_points(kt.window_tables(_array(points), c, nwin))
-        finite = pts52.reshape(pts52.shape[0], -1).any(axis=1)
-        ok, acc = kt.msm_tables_lanes(pts52, finite, signed_digits(field.ints_to_array(ks), c, nwin), c, parts)
-        assert ok == expect_ok
-        if ok:
+    for cancel in (False, True):
+        if cancel:  # P − P in one bucket in every window with a digit; P + P where digits agree
+            ks[2] = ks[0]
+            ks[1] = ks[0] ^ 1
+        for points in (distinct, awkward):
+            pts52 = msm_lanes.lane_points(kt.window_tables(_array(points), c, nwin))
+            finite = pts52.reshape(pts52.shape[0], -1).any(axis=1)
+            acc = kt.msm_tables_lanes(pts52, finite, signed_digits(field.ints_to_array(ks), c, nwin), c, parts)
             assert cls._from_jacobian(acc) == _expected(cls, points, ks)
-        # FixedBases answers either way (the windowed Pippenger takes exceptional inputs)
-        assert cls._from_jacobian(FixedBases(_array(points), lanes=True)(field.ints_to_array(ks))) == _expected(cls, points, ks)
+
+
+@pytest.mark.skipif(not ifma.available(), reason="no AVX-512 IFMA")
+@pytest.mark.parametrize("cls", [G1, G2])
+def test_lanes_survive_buckets_that_only_double_or_cancel(cls):
+    """[P, −P] and [P, P] with one scalar put exactly those two points in every used bucket."""
+    p = cls.generator() * 987654321
+    k = (1 << 200) + 12345
+    for points, expected in (([p, -p], cls.infinity()), ([p, p], p * (2 * k))):
+        bases = FixedBases(_array(points), lanes=True)
+        assert cls._from_jacobian(bases(field.ints_to_array([k, k]))) == expected

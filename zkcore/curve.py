@@ -338,7 +338,8 @@ def _points_array(points: Sequence[_Point]) -> np.ndarray:
 
 
 def msm(points: Sequence[_Point], scalars: Sequence[int]):
-    """Σ scalars[i]·points[i] (Pippenger, both cores). Scalars are reduced mod r."""
+    """Σ scalars[i]·points[i] (Pippenger, both cores; buckets filled on IFMA lanes where the CPU
+    has them). Scalars are reduced mod r."""
     if len(points) != len(scalars):
         raise ValueError("msm needs as many scalars as points")
     if not points:
@@ -346,6 +347,8 @@ def msm(points: Sequence[_Point], scalars: Sequence[int]):
     cls = type(points[0])
     if any(type(p) is not cls for p in points):
         raise TypeError("msm points must all be G1 or all be G2")
+    from .msm import FixedBases  # msm builds on this module's kernels, not on its classes
+
     arr = _points_array(points)
     ks = field.ints_to_array([k % R for k in scalars])
-    return cls._from_jacobian(kc.msm(arr, ks, kc.msm_window_bits(len(points))))
+    return cls._from_jacobian(FixedBases(arr, budget=0)(ks))

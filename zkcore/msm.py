@@ -3,9 +3,7 @@
 `FixedBases(points)` pays once for per-window tables (kernels.msm_tables) when they fit a memory
 budget, and otherwise uses Pippenger's windows one after another; either way `bases(scalars)`
 returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512 IFMA, tables or points
-are kept in the lane form of kernels.msm_lanes, which fills the buckets eight at a time; the rare
-witness that makes the lanes add a point to itself or to its negation in one bucket is done by
-the scalar windowed Pippenger of kernels.curve, which handles those additions.
+are kept in the lane form of kernels.msm_lanes, which fills the buckets eight at a time.
 """
 
 from __future__ import annotations
@@ -72,11 +70,8 @@ class FixedBases:
     def __call__(self, scalars: np.ndarray):
         """Σ scalars[i]·points[i] for scalars ((n, 4) standard limbs, each < r)."""
         if self.points52 is not None:
-            digits = signed_digits(scalars, self.c, self.nwin)
             run = kt.msm_windows_lanes if self.windowed else kt.msm_tables_lanes
-            ok, acc = run(self.points52, self.finite, digits, self.c, self.parts)
-            if ok:
-                return acc
-        elif self.tables is not None:
+            return run(self.points52, self.finite, signed_digits(scalars, self.c, self.nwin), self.c, self.parts)
+        if self.tables is not None:
             return kt.msm_tables(self.tables, signed_digits(scalars, self.c, self.nwin), self.c, self.parts)
         return kc.msm(self.points, scalars, kc.msm_window_bits(self.points.shape[0]))

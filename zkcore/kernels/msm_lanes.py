@@ -8,7 +8,8 @@ shorter than the group's longest idle under a mask.
 
 The formula has exceptions (adding a point to itself or to its negation). Both leave Z = 0 in
 that lane, and Z stays 0 from then on (Z₃ = 2·Z₁·H), so one check of every bucket's Z at the end
-finds them; the caller then redoes that range with the scalar kernel, which handles them.
+finds them; such a bucket is redone with the scalar formulas, which handle them (a bucket that
+really sums to infinity is redone too, and comes out unused).
 
 Points enter as `lane_points` ((m, 2, 5) in G1, (m, 2, 2, 5) in G2: x and y of each table row,
 radix-2^52 limbs of x·2^260 mod p per Fp component); buckets leave in the scalar kernels' form
@@ -21,16 +22,18 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from .fields import _P_INT as P
 from . import ifma
-from .fields import fq_dbl
-from .generic import load_fe
+from .curve import bucket_add
+from .fields import fq_dbl, fq_mul
+from .generic import f_neg, load_fe
 from .ifma import LANES, LIMBS, VectorExt, VectorField, join52, split52
 
 _I64 = ir.IntType(64)
 _TO_R256 = ifma.to_limbs((1 << 256) % P)  # a Montgomery product with this maps x·2^260 to x·2^256
+_TO_R256_SCALAR = tuple(np.uint64(((1 << 252) % P) >> (64 * i) & (2**64 - 1)) for i in range(4))  # the same, R = 2^256
 # Bounds of the accumulator's X, Y, Z words (each Fp component) that madd-2007-bl maps into
 # themselves, per extension degree (found by ifma's bound tracking, which checks them).
 ACC_BOUNDS = {1: (10 * P, 6 * P, 4 * P), 2: (26 * P, 22 * P, 26 * P)}
@@ -182,13 +185,54 @@ def _schedule(digits, finite, lo, hi):
     return rows, signs, group_start, bucket_of
 
 
+def _load_point52(pts, row):
+    raise TypeError("only callable from numba-compiled code")
+
+
+@overload(_load_point52)
+def _load_point52_impl(pts, row):
+    """Row `row` of lane-form points as a scalar-kernel affine point (Fq or Fq2 coordinates,
+    Montgomery R = 2^256): a Montgomery product with 2^252 turns x·2^260 into x·2^256."""
+    if pts.ndim == 3:
+
+        def g1(pts, row):
+            x = join52(pts[row, 0, 0], pts[row, 0, 1], pts[row, 0, 2], pts[row, 0, 3], pts[row, 0, 4])
+            y = join52(pts[row, 1, 0], pts[row, 1, 1], pts[row, 1, 2], pts[row, 1, 3], pts[row, 1, 4])
+            return fq_mul(x, _TO_R256_SCALAR), fq_mul(y, _TO_R256_SCALAR)
+
+        return g1
+
+    def g2(pts, row):
+        c = [fq_mul(join52(pts[row, k, e, 0], pts[row, k, e, 1], pts[row, k, e, 2], pts[row, k, e, 3], pts[row, k, e, 4]), _TO_R256_SCALAR)
+             for k in range(2) for e in range(2)]
+        return (c[0], c[1]), (c[2], c[3])
+
+    return g2
+
+
+@njit(cache=True, nogil=True)
+def _redo_lane(pts, rows, signs, start, stop, lane, buckets, j):
+    """Bucket j from its points with the scalar formulas, which handle P + P and P − P."""
+    used = np.zeros(1, dtype=np.bool_)
+    for s in range(start, stop):
+        row = rows[s, lane]
+        if row < 0:
+            continue
+        qx, qy = _load_point52(pts, row)
+        if signs[s, lane]:
+            qy = f_neg(qy)
+        bucket_add(buckets[j : j + 1], used, 0, qx, qy)
+    return used[0]
+
+
 @njit(cache=True, nogil=True)
 def accumulate_buckets(pts, finite, digits, lo, hi, buckets):
-    """Buckets lo..hi−1 as buckets[0..hi−lo−1] ((hi − lo, 3, degree, 4), Jacobian, R = 2^256)
-    and their used flags: (True, used), or (False, _) if some bucket met an exception (its Z is 0)
-    and the range must be redone by the scalar kernel."""
+    """Buckets lo..hi−1 as buckets[0..hi−lo−1] ((hi − lo, 3, 4) in G1 or (hi − lo, 3, 2, 4) in G2,
+    Jacobian, R = 2^256) and their used flags. A bucket whose lane met an exceptional addition
+    (its Z is 0) is redone with the scalar formulas."""
     rows, signs, group_start, bucket_of = _schedule(digits, finite, lo, hi)
-    degree = buckets.shape[2]
+    degree = pts.shape[2] if pts.ndim == 4 else 1
+    flat = buckets.reshape((hi - lo, 3, degree, 4))
     used = np.zeros(hi - lo, dtype=np.bool_)
     out = np.empty((3,) + pts.shape[2:] + (LANES,), dtype=np.uint64)
     words = out.reshape((3, degree, LIMBS, LANES))
@@ -203,10 +247,10 @@ def accumulate_buckets(pts, finite, digits, lo, hi, buckets):
                 for e in range(degree):
                     w = join52(words[c, e, 0, lane], words[c, e, 1, lane], words[c, e, 2, lane], words[c, e, 3, lane], words[c, e, 4, lane])
                     for k in range(4):
-                        buckets[j, c, e, k] = w[k]
+                        flat[j, c, e, k] = w[k]
                         if c == 2:
                             z |= w[k]
-            if z == 0:
-                return False, used
             used[j] = True
-    return True, used
+            if z == 0:
+                used[j] = _redo_lane(pts, rows, signs, group_start[g], group_start[g + 1], lane, buckets, j)
+    return used

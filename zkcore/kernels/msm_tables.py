@@ -156,38 +156,31 @@ def msm_tables(tables, digits, c, parts):
 @njit(parallel=True, cache=True, nogil=True)
 def msm_tables_lanes(points52, finite, digits, c, parts):
     """msm_tables with the buckets filled on IFMA lanes (kernels.msm_lanes), from the tables in
-    lane form (msm_lanes.lane_points) and their finite-point flags: (True, Σ s_i·P_i), or
-    (False, _) if an exceptional addition (P + P or P − P in one bucket) needs another method."""
+    lane form (msm_lanes.lane_points) and their finite-point flags."""
     half = 1 << (c - 1)
     parts = min(parts, half)
-    degree = points52.shape[2] if points52.ndim == 4 else 1
-    sums = np.empty((parts, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
-    ok = np.ones(parts, dtype=np.bool_)
+    fe = points52.shape[2:-1] + (4,)
+    sums = np.empty((parts, 3) + fe, dtype=np.uint64)
     for t in prange(parts):
         lo, hi = t * half // parts, (t + 1) * half // parts
-        buckets = np.empty((hi - lo, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
-        ok[t], used = accumulate_buckets(points52, finite, digits, lo, hi, buckets.reshape((hi - lo, 3, degree, 4)))
-        if ok[t]:
-            _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
-    return ok.all(), _add_sums(sums)
+        buckets = np.empty((hi - lo, 3) + fe, dtype=np.uint64)
+        used = accumulate_buckets(points52, finite, digits, lo, hi, buckets)
+        _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
+    return _add_sums(sums)
 
 
 @njit(cache=True, nogil=True)
 def msm_windows_lanes(points52, finite, digits, c, parts):
     """Σ s_i·P_i without window tables (too large for the memory budget): Pippenger's windows one
     after another, each filled on IFMA lanes from the points themselves in lane form (one
-    "window" of msm_lanes.lane_points), then joined by c doublings each. (ok, sum) as
-    msm_tables_lanes."""
+    "window" of msm_lanes.lane_points), then joined by c doublings each."""
     nwin = digits.shape[1]
     sums = np.empty((nwin, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
     for w in range(nwin):
-        ok, s = msm_tables_lanes(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), c, parts)
-        if not ok:
-            return False, s
-        _store_sum(sums, w, s)
+        _store_sum(sums, w, msm_tables_lanes(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), c, parts))
     acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
     for w in range(nwin - 2, -1, -1):
         for _ in range(c):
             acc = jac_double(acc)
         acc = jac_add(acc, (load_fe(sums, (w, 0)), load_fe(sums, (w, 1)), load_fe(sums, (w, 2))))
-    return True, acc
+    return acc
