@@ -128,6 +128,33 @@ def test_ledger_appends_proves_and_signs(ledger):
         forged.verify(ledger.key.public_key)
 
 
+def test_proofs_over_stored_nodes_read_them_in_one_query(ledger, monkeypatch):
+    for k in range(10):  # heads at several sizes; nodes of height ≥ 4 stored
+        ledger.register_issuer(f"issuer-{k}", bytes([k + 1]) * 32)
+        ledger.issue(f"issuer-{k}", list(range(1, 1 << min(DEPTH, 5))))
+    head = ledger.head()
+    data = ledger.entries(0, head.size)
+    queries = []
+    with ledger.store.read() as tx:
+        tx_class = type(tx)
+    original = tx_class.nodes
+
+    def counted(tx, ids):
+        queries.append(len(ids))
+        return original(tx, ids)
+
+    monkeypatch.setattr(tx_class, "nodes", counted)
+    for index in (0, 1, 15, 16, 17, 100, 255, 256, head.size - 1):
+        queries.clear()
+        proof = ledger.inclusion_proof(index, head.size)
+        rfc6962.verify_inclusion(index, head.size, rfc6962.leaf_hash(data[index]), proof, head.root)
+        assert len(queries) <= 1
+    for old in ledger.heads()[:-1]:
+        queries.clear()
+        rfc6962.verify_consistency(old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root)
+        assert len(queries) <= 1
+
+
 def test_issuer_trees_paths_and_revocation(ledger):
     populate(ledger)
     root = ledger.issuer_root("insurer-a")

@@ -198,6 +198,6 @@ class DatabaseSource:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         with self.store.read() as tx:
             try:
-                return rfc6962.consistency_proof(StoredNodes(tx), size1, size2)
+                return StoredNodes(tx).proof(rfc6962.consistency_proof, size1, size2)
             except LookupError as err:
                 raise Inconsistent(f"stored log nodes are missing: {err}", None) from None

