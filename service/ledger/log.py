@@ -73,8 +73,11 @@ class StoredNodes:
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def proof(self, make: Callable[..., list[bytes]], *args) -> list[bytes]:
-        """make(store, *args) (rfc6962.inclusion_proof or consistency_proof) with its stored nodes
-        fetched in one query rather than one round trip each (3.7 → ~0.5 ms on PostgreSQL)."""
+        """make(store, *args) (rfc6962.inclusion_proof or consistency_proof). On PostgreSQL its
+        stored nodes are fetched in one query rather than a round trip each (3.7 → 1.8 ms at 10^5
+        entries); SQLite reads are in-process calls, where the extra pass would only cost time."""
+        if self.tx.store.dialect == "sqlite":
+            return make(self, *args)
         reads = _Reads()
         make(reads, *args)
         wanted = {node_id(h, i): (h, i) for h, i in reads.keys if h >= STORED_HEIGHT and (h, i) not in self._cache}
