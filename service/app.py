@@ -75,13 +75,15 @@ def build_state(settings: Settings) -> ServiceState:
 
 def _warm_up(state: ServiceState) -> None:
     """Pay one-off costs now rather than on the first requests: Poseidon's sparse parameters for
-    the query-hash widths, and loading the verification kernels from numba's cache."""
+    the query-hash widths, loading the verification kernels from numba's cache, and the proving
+    key's MSM tables for wallet proofs."""
     import datetime as dt
 
     from circuits.requests import age_at_least
     from zkcore.curve import G1, G2
-    from zkcore.groth16 import Proof, batch_verify, verify
+    from zkcore.groth16 import Proof, batch_verify, prepare_proving_key, verify
 
+    prepare_proving_key(state.keys.pk)
     request = age_at_least(18, dt.date.today(), ["warm-up"], "warm-up")
     inputs = request.public_inputs(1, 1)
     dummy = Proof(G1.generator(), G2.generator(), G1.generator())

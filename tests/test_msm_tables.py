@@ -4,6 +4,8 @@ import random
 
 import numpy as np
 import pytest
+
+import zkcore.msm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,10 +96,11 @@ def test_signed_digits_rebuild_the_scalar_within_bounds(k, c):
 
 @pytest.mark.parametrize("lanes", LANES)
 @pytest.mark.parametrize("cls", [G1, G2])
-def test_over_budget_bases_take_pippengers_windows_one_by_one(cls, lanes):
+def test_over_budget_bases_take_pippengers_windows_one_by_one(cls, lanes, monkeypatch):
     rng = random.Random(5)
     points = [cls.generator() * rng.randrange(1, R) for _ in range(60)] + [cls.infinity()]
     ks = [rng.randrange(R) for _ in range(61)]
+    monkeypatch.setattr(zkcore.msm, "WINDOWED_LANES_MIN", 1)  # lanes even for a few points
     plain = FixedBases(_array(points), budget=0, lanes=lanes)
     assert plain.windowed and plain.tables is None
     assert plain.nbytes == (plain.points52.nbytes + plain.finite.nbytes if lanes else 0)
@@ -105,6 +108,13 @@ def test_over_budget_bases_take_pippengers_windows_one_by_one(cls, lanes):
     awkward = _awkward_points(cls, rng, 30)  # exceptional additions on the lanes: the scalar kernel
     ks[2] = ks[0]
     assert cls._from_jacobian(FixedBases(_array(awkward), budget=0, lanes=lanes)(field.ints_to_array(ks[:30]))) == _expected(cls, awkward, ks[:30])
+
+
+def test_few_points_over_budget_stay_on_the_scalar_kernel():
+    rng = random.Random(6)
+    points = [G1.generator() * rng.randrange(1, R) for _ in range(10)]
+    bases = FixedBases(_array(points), budget=0)
+    assert bases.windowed and not bases.lanes and bases.nbytes == 0
 
 
 @pytest.mark.parametrize("lanes", [False, True])

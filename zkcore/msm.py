@@ -18,6 +18,9 @@ from .kernels import msm_tables as kt
 from .kernels.curve import signed_digits
 
 TABLE_BUDGET_BYTES = 64 << 20  # per set of bases; beyond it, memory matters more than the ~1.4×
+# Below this many points, Pippenger's windows one by one on lanes (a parallel launch per window)
+# lose to the scalar kernel, which runs the windows side by side: batch verification's few points.
+WINDOWED_LANES_MIN = 1024
 
 # Relative costs of a bucket addition (Jacobian + affine) and of a reduction addition (general,
 # scalar): ~11 and ~16 multiplications on the scalar kernels; on IFMA lanes a bucket addition
@@ -51,6 +54,8 @@ class FixedBases:
         self.tables = self.points52 = self.finite = None
         row_bytes = points.itemsize * int(np.prod(points.shape[1:])) * (5 if self.lanes else 4) // 4  # 52-bit limbs
         self.windowed = n * self.nwin * row_bytes > budget
+        if self.windowed and n < WINDOWED_LANES_MIN:
+            self.lanes = False
         if self.windowed:
             self.c = table_window_bits(max(n, 1), self.parts, self.lanes, tables=False)
             self.nwin = kt.windows_for(self.c)
