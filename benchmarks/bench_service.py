@@ -17,6 +17,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from circuits.requests import prove_request
 from service.client import ZkeligClient
 from service.keys import ensure_keys
 
-ADMIN = "zk_bench_admin"
+ADMIN = secrets.token_urlsafe(32)  # the service refuses admin keys under 128 bits
 N_CLOSED, N_OPEN, RATE, CLIENTS, WORKERS = 400, 600, 300.0, 32, 2
 
 
@@ -68,7 +69,7 @@ def presentations(url: str, n: int, tag: str) -> tuple[ZkeligClient, list[tuple[
     path = verifier.path(credential.issuer, credential.leaf_index)
     out = []
     for i in range(n):
-        body = verifier.create_request("hospital-a", f"bench-{tag}/visit-{i}", [credential.issuer], "age_at_least", years=18)
+        body = verifier.create_request("hospital-a", f"hospital-a/bench-{tag}/visit-{i}", [credential.issuer], "age_at_least", years=18)
         request = verifier.request(body["request_id"])
         out.append((body["request_id"], prove_request(credential, secret, path, request, keys.pk).to_json()))
         if i % 50 == 49:

@@ -6,15 +6,18 @@
     /v1/requests   a proof request by id, for the holder who was handed its id
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
     /v1/keys       verification keys and circuit digests
-    /v1/admin      API keys
+    /v1/scopes     shared scopes and their member verifiers (public)
+    /v1/admin      API keys (list, create, revoke) and shared scopes
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import FastAPI
 
@@ -23,7 +26,8 @@ from circuits.credential_query import credential_query_circuit
 from . import problems
 from .keys import KeySet, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
-from .limits import BodyLimit, RateLimiter
+from .auth import weak_admin_key
+from .limits import BodyLimit, ProvingQueue, RateLimiter
 from .records import Records
 from .settings import Settings
 from .verification import BatchVerifier
@@ -40,13 +44,39 @@ class ServiceState:
     circuit: str
     verifier: BatchVerifier
     holder_limits: RateLimiter
+    proving: ProvingQueue
+    zone: ZoneInfo
+
+    def today(self) -> dt.date:
+        """The date in the deployment's time zone (ZKELIG_TIMEZONE): what requests' `today` is."""
+        return dt.datetime.fromtimestamp(self.settings.clock(), self.zone).date()
 
     def close(self) -> None:
         self.verifier.close()
         self.ledger.close()
 
 
+class SettingsRefused(ValueError):
+    """A setting the service will not start with; the message says what to do."""
+
+
+def time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsRefused(f"ZKELIG_TIMEZONE={name!r} is not an IANA time zone (e.g. UTC, Europe/Amsterdam)") from None
+
+
+def check_settings(settings: Settings) -> ZoneInfo:
+    """Refuse settings that would make an unsafe or wrong service, before anything is created."""
+    weak = weak_admin_key(settings.admin_key)
+    if weak:
+        raise SettingsRefused(weak)
+    return time_zone(settings.timezone)
+
+
 def build_state(settings: Settings) -> ServiceState:
+    zone = check_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.ledger_url)
     ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
@@ -62,9 +92,10 @@ def build_state(settings: Settings) -> ServiceState:
             pass
     if ledger.circuits.get(circuit, bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
         raise RuntimeError(f"the ledger registered another verification key for {circuit}")
-    state = ServiceState(settings, ledger, Records(store), keys, circuit,
+    state = ServiceState(settings, ledger, Records(store, settings.clock), keys, circuit,
                          BatchVerifier(keys.vk, settings.verify_batch_max),
-                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst))
+                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst),
+                         ProvingQueue(settings.prove_queue), zone)
     _warm_up(state)
     # Everything loaded so far lives as long as the process: keep the collector from rescanning it,
     # which would otherwise show as pauses in the tail of request latencies.
@@ -77,14 +108,12 @@ def _warm_up(state: ServiceState) -> None:
     """Pay one-off costs now rather than on the first requests: Poseidon's sparse parameters for
     the query-hash widths, loading the verification kernels from numba's cache, and the proving
     key's MSM tables for wallet proofs."""
-    import datetime as dt
-
     from circuits.requests import age_at_least
     from zkcore.curve import G1, G2
     from zkcore.groth16 import Proof, batch_verify, prepare_proving_key, verify
 
     prepare_proving_key(state.keys.pk)
-    request = age_at_least(18, dt.date.today(), ["warm-up"], "warm-up")
+    request = age_at_least(18, state.today(), ["warm-up"], "warm-up")
     inputs = request.public_inputs(1, 1)
     dummy = Proof(G1.generator(), G2.generator(), G1.generator())
     verify(state.verifier.pvk, dummy, inputs)
@@ -93,7 +122,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, verifiers
+    from .routers import admin, holders, issuers, keys, ledger, scopes, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -111,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, ledger, keys, admin):
+    for module in (issuers, holders, verifiers, ledger, keys, scopes, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)

@@ -45,7 +45,11 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="worker processes (each a ledger replica)"),
     database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
     data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
-    admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
+    admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key (at least 128 bits)"),
+    forwarded_allow_ips: str = typer.Option(
+        "", envvar="ZKELIG_FORWARDED_ALLOW_IPS",
+        help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default: none; rate limits "
+             "then count the TCP peer)"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
     import os
@@ -61,8 +65,19 @@ def serve(
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment
     settings = Settings()
+    from .app import SettingsRefused, check_settings
+
+    try:
+        check_settings(settings)
+    except SettingsRefused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
     ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)  # once, before workers start
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # Without trusted proxies uvicorn must not read X-Forwarded-For at all (its default trusts loopback,
+    # so one client could claim a new address per request and escape every per-client limit).
+    proxies = [ip.strip() for ip in forwarded_allow_ips.split(",") if ip.strip()]
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies))
 
 
 @app.command()

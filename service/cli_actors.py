@@ -40,8 +40,46 @@ def _print(obj) -> None:
     typer.echo(json.dumps(obj, indent=1, default=str))
 
 
+keys_app = typer.Typer(no_args_is_help=True, help="List and revoke API keys.")
+scope_app = typer.Typer(no_args_is_help=True, help="Shared scopes: where several named verifiers may ask.")
+admin_app.add_typer(keys_app, name="keys")
+admin_app.add_typer(scope_app, name="scope")
+
+
+@keys_app.command("list")
+def keys_list(url: str = URL, api_key: str = API_KEY) -> None:
+    """Every API key: id, role, subject, created (never the key itself)."""
+    with _client(url, api_key) as c:
+        _print(c.list_keys())
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="the id shown by `zkelig admin keys list`"),
+                url: str = URL, api_key: str = API_KEY) -> None:
+    """Revoke an API key; it fails on the next request."""
+    with _client(url, api_key) as c:
+        c.revoke_key(key_id)
+        _print({"revoked": key_id})
+
+
+@scope_app.command("register")
+def scope_register(name: str = typer.Argument(..., help="e.g. insurance-enrolment/2026"),
+                   members: list[str] = typer.Option(..., "--member", help="a verifier that may ask in it (repeat)"),
+                   url: str = URL, api_key: str = API_KEY) -> None:
+    """Register a shared scope (or replace its members)."""
+    with _client(url, api_key) as c:
+        _print(c.register_scope(name, members))
+
+
+@scope_app.command("list")
+def scope_list(url: str = URL) -> None:
+    """Shared scopes and their members (public)."""
+    with _client(url, "") as c:
+        _print(c.scopes())
+
+
 @admin_app.command("key")
-def admin_key(role: str = typer.Argument(..., help="issuer, verifier, auditor or admin"),
+def admin_key(role: str = typer.Argument(..., help="issuer, verifier or auditor (the only admin is ZKELIG_ADMIN_KEY)"),
               subject: str = typer.Argument("", help="the issuer or verifier the key acts for"),
               url: str = URL, api_key: str = API_KEY) -> None:
     """Create an API key."""

@@ -50,6 +50,8 @@ class ZkeligClient:
                 raise ApiError(response.status_code, problem.get("code", "error"), problem.get("detail", ""))
             except ValueError:
                 raise ApiError(response.status_code, "error", response.text[:200]) from None
+        if response.status_code == 204:
+            return None
         if response.headers.get("content-type", "").startswith("text/plain"):
             return response.text
         return response.json()
@@ -58,6 +60,20 @@ class ZkeligClient:
 
     def create_key(self, role: str, subject: str = "") -> str:
         return self._call("POST", "/v1/admin/keys", {"role": role, "subject": subject})["api_key"]
+
+    def list_keys(self) -> list[dict]:
+        """Every API key's id, role, subject and created_ms (never the key)."""
+        return self._call("GET", "/v1/admin/keys")["keys"]
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/v1/admin/keys/{key_id}")
+
+    def register_scope(self, name: str, members: Sequence[str]) -> dict:
+        """A shared scope (e.g. insurance-enrolment/2026) in which only these verifiers may ask."""
+        return self._call("PUT", f"/v1/admin/scopes/{name}", {"members": list(members)})
+
+    def scopes(self) -> list[dict]:
+        return self._call("GET", "/v1/scopes")["scopes"]
 
     def register_issuer(self, name: str, public_key: bytes) -> dict:
         return self._call("POST", "/v1/issuers", {"name": name, "public_key": base64.b64encode(public_key).decode()})

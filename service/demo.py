@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import secrets
 import socket
 import tempfile
 import threading
@@ -110,16 +111,16 @@ def run_demo(data_dir: Path | None = None) -> int:
     from .verification import verify_receipt_signature
 
     story = Story()
-    today = dt.date.today()
     with Progress(transient=True, console=console) as bar:
         task = bar.add_task("trusted setup (cached after the first run)", total=None)
         keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step)))
     story.check(f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms)
 
     workdir = Path(data_dir or tempfile.mkdtemp(prefix="zkelig-demo-"))
-    admin_key = "zk_demo_admin_" + os.urandom(8).hex()
+    admin_key = secrets.token_urlsafe(32)
     with console.status("starting the service on 127.0.0.1 (SQLite)…"):
         app = create_app(Settings(data_dir=workdir, admin_key=admin_key))
+    today = app.state.zk.today()  # the deployment's date (ZKELIG_TIMEZONE), as requests see it
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
         admin = ZkeligClient(server.url, admin_key)
@@ -129,6 +130,9 @@ def run_demo(data_dir: Path | None = None) -> int:
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         enrol_a = admin.with_key(admin.create_key("verifier", "insurer-a"))
         enrol_b = admin.with_key(admin.create_key("verifier", "insurer-b"))
+        # Duplicate enrolment is caught only in a scope both insurers ask in: the admin shares it
+        # with them (and no one else may ask there, so no one else learns who enrolled).
+        admin.register_scope(f"insurance-enrolment/{today.year}", ["insurer-a", "insurer-b"])
         regulator = admin.with_key(admin.create_key("auditor"))
         phone = ZkeligClient(server.url)
 

@@ -1,10 +1,17 @@
-"""Request size limits and per-client rate limits (token buckets) for holder endpoints."""
+"""Request size limits, per-client rate limits (token buckets) for holder endpoints, and the
+bounded queue of server-side proofs. Every refusal for load says when to come back (Retry-After).
+
+The client a limit counts is the TCP peer, or the address a trusted proxy forwarded: uvicorn
+rewrites `request.client` only for peers in `zkelig serve --forwarded-allow-ips` (default none)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from contextlib import contextmanager
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import problem_response
@@ -53,14 +60,59 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, client: str) -> bool:
+        return self.wait_s(client) == 0
+
+    def wait_s(self, client: str) -> float:
+        """Take a token for this client: 0 if there was one, else the seconds until there will be."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens < 1:
                 self._buckets[client] = (tokens, now)
-                return False
+                return (1 - tokens) / self.rate if self.rate > 0 else 3600.0
             self._buckets[client] = (tokens - 1, now)
             if len(self._buckets) > 100_000:  # forget idle clients rather than grow without bound
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 600}
-            return True
+            return 0.0
+
+
+def retry_later(status: int, detail: str, after_s: float) -> HTTPException:
+    """A 429 or 503 problem with Retry-After in whole seconds (at least 1); problem codes come from
+    the status: rate_limited, unavailable."""
+    return HTTPException(status, detail, headers={"Retry-After": str(max(1, math.ceil(after_s)))})
+
+
+class Busy(Exception):
+    def __init__(self, retry_after_s: float):
+        super().__init__(f"retry after {retry_after_s:.0f} s")
+        self.retry_after_s = retry_after_s
+
+
+class ProvingQueue:
+    """Admits at most `capacity` server-side proving requests per worker (running or waiting) and
+    runs their proofs one at a time: a flood gets 503s at once, before any passphrase is tried,
+    instead of taking every core from the verifiers. Retry-After is the queue's length times the
+    recent proving time."""
+
+    def __init__(self, capacity: int):
+        self.capacity = max(1, capacity)
+        self._admitted = threading.BoundedSemaphore(self.capacity)
+        self._running = threading.Lock()
+        self._recent_s = 1.0
+
+    @contextmanager
+    def admitted(self):
+        if not self._admitted.acquire(blocking=False):
+            raise Busy(self._recent_s * self.capacity)
+        try:
+            yield
+        finally:
+            self._admitted.release()
+
+    @contextmanager
+    def running(self):
+        with self._running:
+            start = time.monotonic()
+            yield
+            self._recent_s = 0.8 * self._recent_s + 0.2 * (time.monotonic() - start)

@@ -1,5 +1,9 @@
-"""The service's own records, beside the ledger in the same database: API keys (hashed), verifiers'
-proof requests (each answerable once), and holders' wallets (encrypted at rest)."""
+"""The service's own records, beside the ledger in the same database: API keys (hashed, revocable),
+shared scopes and their members, verifiers' proof requests (each answerable once), holders' wallets
+(encrypted at rest) with their failed-open counts, and which wallet proved which request.
+
+Everything a worker decides from lives here, not in worker memory: with several workers, a
+revocation, a failed passphrase or a proof made by one is seen at once by all."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from .ledger.store import Store
 
@@ -17,9 +22,14 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS proof_requests (id TEXT PRIMARY KEY, verifier TEXT NOT NULL, body TEXT NOT NULL,"
     " created_ms {int} NOT NULL, used {int} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS wallets (id TEXT PRIMARY KEY, blob {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS wallet_failures (wallet_id TEXT PRIMARY KEY, failures {int} NOT NULL,"
+    " blocked_until_ms {int} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS wallet_proofs (wallet_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " created_ms {int} NOT NULL, PRIMARY KEY (wallet_id, request_id))",
+    "CREATE TABLE IF NOT EXISTS shared_scopes (name TEXT PRIMARY KEY, members TEXT NOT NULL, created_ms {int} NOT NULL)",
 ]
 ROLES = ("admin", "issuer", "verifier", "auditor")
-PRINCIPAL_CACHE_S = 30.0  # keys are never revoked today; a revocation would take effect within this
+KEY_ID_BYTES = 8  # a key's public id: the first bytes of its hash (names it in lists, reveals nothing of it)
 
 
 def key_hash(api_key: str) -> bytes:
@@ -33,36 +43,94 @@ class Principal:
     subject: str  # the issuer or verifier this key acts for ("" for admin and auditor)
 
 
+class WalletBackingOff(Exception):
+    def __init__(self, retry_after_s: int):
+        super().__init__(f"retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 class Records:
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+        self.store, self.clock = store, clock
         store.create_schema(_SCHEMA)
-        self._principals: dict[bytes, tuple[Principal, float]] = {}  # key hash → (principal, valid until)
+        self._add_column("api_keys", "created_ms", "{int} NOT NULL DEFAULT 0")
+
+    def _add_column(self, table: str, column: str, declaration: str) -> None:
+        """Bring a database made by an earlier version up to this schema."""
+        try:
+            with self.store.read() as tx:
+                tx.one(f"SELECT {column} FROM {table} WHERE 1 = 0")
+            return
+        except Exception:  # noqa: BLE001 - sqlite3 and psycopg name a missing column differently
+            pass
+        words = {"int": "INTEGER" if self.store.dialect == "sqlite" else "BIGINT"}
+        with self.store.write(ledger_lock=False) as tx:
+            tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration.format(**words)}")
+
+    @property
+    def _for_update(self) -> str:
+        return " FOR UPDATE" if self.store.dialect == "postgres" else ""
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
 
     # --- API keys ---
+    # No cache: a revoked key must fail on the next request whichever worker answers it, and a
+    # primary-key lookup costs less than the rest of any request.
 
     def create_key(self, role: str, subject: str = "") -> str:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}")
+        if role not in ROLES or role == "admin":  # the only admin is ZKELIG_ADMIN_KEY: none outlives its removal
+            raise ValueError(f"role must be one of {ROLES[1:]}")
         api_key = "zk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         with self.store.write(ledger_lock=False) as tx:
-            tx.execute("INSERT INTO api_keys (key_hash, role, subject) VALUES (?, ?, ?)", (key_hash(api_key), role, subject))
+            tx.execute("INSERT INTO api_keys (key_hash, role, subject, created_ms) VALUES (?, ?, ?, ?)",
+                       (key_hash(api_key), role, subject, self._now_ms()))
         return api_key
 
     def principal(self, api_key: str) -> Principal | None:
-        digest = key_hash(api_key)
-        cached = self._principals.get(digest)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
         with self.store.read() as tx:
-            row = tx.one("SELECT role, subject FROM api_keys WHERE key_hash = ?", (digest,))
-        if row is None:
+            row = tx.one("SELECT role, subject FROM api_keys WHERE key_hash = ?", (key_hash(api_key),))
+        if row is None or row[0] == "admin":  # admin keys minted by earlier versions no longer count
             return None
-        principal = Principal(row[0], row[1])
-        if len(self._principals) > 10_000:
-            self._principals.clear()
-        self._principals[digest] = (principal, time.monotonic() + PRINCIPAL_CACHE_S)
-        return principal
+        return Principal(row[0], row[1])
+
+    def keys(self) -> list[dict]:
+        """Every API key's id, role, subject and creation time (never the key, never its hash)."""
+        with self.store.read() as tx:
+            rows = tx.all("SELECT key_hash, role, subject, created_ms FROM api_keys ORDER BY created_ms, role, subject")
+        return [{"id": bytes(r[0])[:KEY_ID_BYTES].hex(), "role": r[1], "subject": r[2], "created_ms": r[3]} for r in rows]
+
+    def revoke_key(self, key_id: str) -> bool:
+        with self.store.write(ledger_lock=False) as tx:
+            hashes = [bytes(r[0]) for r in tx.all("SELECT key_hash FROM api_keys")]
+            matching = [h for h in hashes if h[:KEY_ID_BYTES].hex() == key_id]
+            for digest in matching:
+                tx.execute("DELETE FROM api_keys WHERE key_hash = ?", (digest,))
+        return bool(matching)
+
+    def verifier_ids(self) -> set[str]:
+        """Verifiers that have a key or ever asked (a revoked verifier's scopes stay its own)."""
+        with self.store.read() as tx:
+            return {r[0] for r in tx.all("SELECT subject FROM api_keys WHERE role = 'verifier'"
+                                         " UNION SELECT verifier FROM proof_requests")}
+
+    # --- shared scopes ---
+
+    def register_scope(self, name: str, members: list[str]) -> None:
+        """Create or replace a shared scope and its member verifiers."""
+        with self.store.write(ledger_lock=False) as tx:
+            tx.execute("INSERT INTO shared_scopes (name, members, created_ms) VALUES (?, ?, ?)"
+                       " ON CONFLICT (name) DO UPDATE SET members = excluded.members",
+                       (name, json.dumps(sorted(set(members))), self._now_ms()))
+
+    def scope_members(self, name: str) -> list[str] | None:
+        with self.store.read() as tx:
+            row = tx.one("SELECT members FROM shared_scopes WHERE name = ?", (name,))
+        return None if row is None else json.loads(row[0])
+
+    def scopes(self) -> dict[str, list[str]]:
+        with self.store.read() as tx:
+            return {r[0]: json.loads(r[1]) for r in tx.all("SELECT name, members FROM shared_scopes ORDER BY name")}
 
     # --- proof requests ---
 
@@ -70,7 +138,7 @@ class Records:
         request_id = secrets.token_urlsafe(16)
         with self.store.write(durable=False, ledger_lock=False) as tx:
             tx.execute("INSERT INTO proof_requests (id, verifier, body, created_ms, used) VALUES (?, ?, ?, ?, 0)",
-                       (request_id, verifier, json.dumps(body), int(time.time() * 1000)))
+                       (request_id, verifier, json.dumps(body), self._now_ms()))
         return request_id
 
     def load_request(self, request_id: str) -> tuple[str, dict, int, bool] | None:
@@ -103,3 +171,39 @@ class Records:
         with self.store.read() as tx:
             row = tx.one("SELECT blob FROM wallets WHERE id = ?", (wallet_id,))
         return None if row is None else bytes(row[0])
+
+    def begin_wallet_open(self, wallet_id: str, free: int, max_backoff_s: int) -> bytes | None:
+        """Count an attempt to open a wallet BEFORE it is tried (so parallel guesses on any worker are
+        all counted), and return its blob; raise WalletBackingOff while the wallet is backing off.
+
+        After `free` attempts not followed by a success, each further one makes the next wait
+        1, 2, 4 … s (at most `max_backoff_s`). `opened` clears the count. Unknown ids count nothing."""
+        now = self._now_ms()
+        with self.store.write(durable=False, ledger_lock=False) as tx:
+            row = tx.one("SELECT blob FROM wallets WHERE id = ?", (wallet_id,))
+            if row is None:
+                return None
+            # ON CONFLICT and FOR UPDATE: two workers counting the same wallet's attempts on
+            # PostgreSQL serialise on its row (SQLite writers are serialised anyway).
+            tx.execute("INSERT INTO wallet_failures (wallet_id, failures, blocked_until_ms) VALUES (?, 0, 0)"
+                       " ON CONFLICT (wallet_id) DO NOTHING", (wallet_id,))
+            failures, blocked_until = tx.one("SELECT failures, blocked_until_ms FROM wallet_failures WHERE wallet_id = ?"
+                                             + self._for_update, (wallet_id,))
+            if blocked_until > now:
+                raise WalletBackingOff(-(-(blocked_until - now) // 1000))
+            failures += 1
+            wait_s = 0 if failures <= free else min(max_backoff_s, 2 ** min(failures - free - 1, 30))
+            tx.execute("UPDATE wallet_failures SET failures = ?, blocked_until_ms = ? WHERE wallet_id = ?",
+                       (failures, now + wait_s * 1000, wallet_id))
+        return bytes(row[0])
+
+    def wallet_opened(self, wallet_id: str) -> None:
+        with self.store.write(durable=False, ledger_lock=False) as tx:
+            tx.execute("DELETE FROM wallet_failures WHERE wallet_id = ?", (wallet_id,))
+
+    def record_wallet_proof(self, wallet_id: str, request_id: str) -> bool:
+        """Record that this wallet proves this request; False if it already did (one proof each)."""
+        with self.store.write(ledger_lock=False) as tx:
+            return tx.execute("INSERT INTO wallet_proofs (wallet_id, request_id, created_ms) VALUES (?, ?, ?)"
+                              " ON CONFLICT (wallet_id, request_id) DO NOTHING",
+                              (wallet_id, request_id, self._now_ms())).rowcount == 1

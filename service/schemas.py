@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="an organisation id")]
 Decimal = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="a field element in decimal")]
@@ -28,8 +28,37 @@ class IssuerCreated(BaseModel):
 
 
 class ApiKeyRequest(Strict):
-    role: Literal["issuer", "verifier", "auditor", "admin"]
+    role: Literal["issuer", "verifier", "auditor"] = Field(
+        description="the API mints no admin keys: the only admin key is ZKELIG_ADMIN_KEY")
     subject: Annotated[str, Field(max_length=63)] = ""
+
+
+class ApiKeyInfo(BaseModel):
+    id: str
+    role: str
+    subject: str
+    created_ms: int
+
+
+class ApiKeyList(BaseModel):
+    keys: list[ApiKeyInfo]
+
+
+ScopeName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
+                                 description="a shared scope: <namespace>/<name>, e.g. insurance-enrolment/2026")]
+
+
+class SharedScope(Strict):
+    members: Annotated[list[Id], Field(min_length=1, max_length=100, description="the verifiers that may ask in it")]
+
+
+class SharedScopeInfo(BaseModel):
+    name: str
+    members: list[str]
+
+
+class SharedScopeList(BaseModel):
+    scopes: list[SharedScopeInfo]
 
 
 class ApiKeyCreated(BaseModel):
@@ -69,17 +98,21 @@ class LogIndex(BaseModel):
     log_index: int
 
 
+# Numbers in proof requests are JSON integers: "18" or 18.0 or true is refused, not coerced.
+SlotValue = Annotated[StrictInt, Field(ge=0, lt=2**64)]
+
+
 class QueryBody(Strict):
-    slot: Annotated[int, Field(ge=0, le=7)]
+    slot: Annotated[StrictInt, Field(ge=0, le=7)]
     op: Literal["NOOP", "EQ", "NE", "LT", "LTE", "GT", "GTE", "IN", "NIN", "BETWEEN", "NOT_BETWEEN"]
-    values: Annotated[list[Annotated[int, Field(ge=0, lt=2**64)]], Field(max_length=16)] = []
+    values: Annotated[list[SlotValue], Field(max_length=16)] = []
 
 
 class PresetParams(Strict):
-    years: Annotated[int, Field(ge=0, le=150)] | None = None
+    years: Annotated[StrictInt, Field(ge=0, le=150)] | None = None
     day: dt.date | None = None
-    covered_plans: Annotated[list[Annotated[int, Field(ge=0, lt=2**64)]], Field(min_length=1, max_length=8)] | None = None
-    claim_cents: Annotated[int, Field(ge=0, lt=2**64)] | None = None
+    covered_plans: Annotated[list[SlotValue], Field(min_length=1, max_length=8)] | None = None
+    claim_cents: SlotValue | None = None
 
 
 class ProofRequestCreate(Strict):

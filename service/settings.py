@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,14 @@ class Settings:
     holder_rate_per_minute: int = field(default_factory=lambda: int(_env("HOLDER_RATE_PER_MINUTE", "120")))
     holder_burst: int = 30
     verify_batch_max: int = 64
+    # Requests' `today` is the date in this IANA zone, whatever the server's own zone.
+    timezone: str = field(default_factory=lambda: _env("TIMEZONE", "UTC"))
+    # Wallet opens a wallet may fail before each further failure doubles its wait (1, 2, 4 … s).
+    wallet_free_failures: int = field(default_factory=lambda: int(_env("WALLET_FREE_FAILURES", "5")))
+    wallet_max_backoff_s: int = 3600
+    # Server-side proofs a worker admits at once (running or waiting); beyond it: 503 with Retry-After.
+    prove_queue: int = field(default_factory=lambda: int(_env("PROVE_QUEUE", "2")))
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)  # injected by tests
 
     @property
     def ledger_url(self) -> str:

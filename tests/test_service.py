@@ -81,7 +81,7 @@ def world(live):
                 wallet=wallet, person_id=person_id, person=person)
 
 
-def ask_age(verifier, name, scope="hospital/visits"):
+def ask_age(verifier, name, scope="hospital-a/visits"):
     return verifier.create_request(name, scope, ["registry"], "age_at_least", years=18)["request_id"]
 
 
@@ -94,7 +94,7 @@ def test_end_to_end_over_http(world):
     key = base64.b64decode(w["phone"].ledger_key()["public_key"])
     verify_receipt_signature(receipt, key)
     nullifier = int(receipt["body"]["nullifier"])
-    status = w["phone"].nullifier("hospital/visits", nullifier)
+    status = w["phone"].nullifier("hospital-a/visits", nullifier)
     assert status["used"] and status["log_index"] == receipt["body"]["log_index"]
     from service.ledger import Receipt
 
@@ -114,9 +114,9 @@ def test_end_to_end_over_http(world):
 
 def test_replays_to_another_challenge_or_scope_are_refused(world):
     w = world
-    rid = ask_age(w["hospital"], "hospital-a", scope="hospital/replay-test")
+    rid = ask_age(w["hospital"], "hospital-a", scope="hospital-a/replay-test")
     presentation = w["phone"].prove_with_wallet(w["wallet"]["wallet_id"], PASS, w["person_id"], rid)
-    again = ask_age(w["hospital"], "hospital-a", scope="hospital/replay-test")  # same scope, new challenge
+    again = ask_age(w["hospital"], "hospital-a", scope="hospital-a/replay-test")  # same scope, new challenge
     assert w["hospital"].submit("hospital-a", again, presentation)["body"]["reason"] == "request_mismatch"
     elsewhere = ask_age(w["other"], "hospital-b", scope="hospital-b/visits")  # another verifier's scope
     assert w["other"].submit("hospital-b", elsewhere, presentation)["body"]["reason"] == "request_mismatch"
@@ -155,7 +155,7 @@ def _raw(url, method, path, key=None, headers=None, **kwargs):
 
 def test_malformed_input_gets_problem_json(world):
     w, url = world, world["url"]
-    rid = ask_age(w["hospital"], "hospital-a", scope="hospital/malformed")
+    rid = ask_age(w["hospital"], "hospital-a", scope="hospital-a/malformed")
     good = w["phone"].prove_with_wallet(w["wallet"]["wallet_id"], PASS, w["person_id"], rid)
     submit = f"/v1/verifiers/hospital-a/requests/{rid}/presentations"
     hospital_key = w["hospital"].http.headers["Authorization"].split()[1]
@@ -170,10 +170,10 @@ def test_malformed_input_gets_problem_json(world):
         ("POST", submit, {"json": {"presentation": {**good, "proof": {"pi_a": ["1"]}}}}, 422),
         ("POST", submit, {"json": {"presentation": good, "extra": 1}}, 422),
         ("POST", submit, {"content": b"x" * 300_000, "headers": {"Content-Type": "application/json"}}, 413),
-        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "s", "issuers": ["registry"], "preset": "age_at_least"}}, 422),
+        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "preset": "age_at_least"}}, 422),
         ("POST", "/v1/verifiers/hospital-a/requests",
-         {"json": {"scope": "s", "issuers": ["registry"], "schema": "person.v1", "queries": [{"slot": 0, "op": "LT", "values": [2**64]}]}}, 422),
-        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "s", "issuers": ["registry"], "schema": "nope.v1"}}, 400),
+         {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "schema": "person.v1", "queries": [{"slot": 0, "op": "LT", "values": [2**64]}]}}, 422),
+        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "schema": "nope.v1"}}, 400),
         ("GET", "/v1/ledger/proofs/inclusion?index=5&size=999999", {}, 400),
         ("GET", "/v1/ledger/entries?start=10&end=5", {}, 400),
         ("GET", "/v1/keys/other/verification_key.json", {}, 404),
@@ -203,15 +203,15 @@ def test_revoked_and_expired(world):
                                                               "annual_cap_cents": 10, "region": 1},
                                                "expiry": TODAY + dt.timedelta(days=9)}])["credentials"][0]
     cid = w["phone"].store_credential(wallet["wallet_id"], PASS, issued["credential"])
-    rid = w["hospital"].create_request("hospital-a", "coverage", ["insurer-a"], "insured_on")["request_id"]
+    rid = w["hospital"].create_request("hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on")["request_id"]
     presentation = w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, cid, rid)
     w["insurer"].revoke("insurer-a", issued["leaf_index"])
     assert w["hospital"].submit("hospital-a", rid, presentation)["body"]["reason"] == "root_not_accepted"
-    rid = w["hospital"].create_request("hospital-a", "coverage", ["insurer-a"], "insured_on")["request_id"]
+    rid = w["hospital"].create_request("hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on")["request_id"]
     with pytest.raises(ApiError) as err:
         w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, cid, rid)
     assert err.value.code == "bad_revocation"
-    rid = w["hospital"].create_request("hospital-a", "coverage", ["insurer-a"], "insured_on",
+    rid = w["hospital"].create_request("hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on",
                                        day=TODAY + dt.timedelta(days=30))["request_id"]
     with pytest.raises(ApiError) as err:  # a query that does not hold has no proof
         w["phone"].prove_with_wallet(w["wallet"]["wallet_id"], PASS, w["person_id"], rid)
@@ -327,7 +327,7 @@ def test_cli_helpers_talk_to_the_service(world, tmp_path):
     made = zkelig("admin", "key", "verifier", "pharmacy-1", key=ADMIN)
     assert made.returncode == 0, made.stderr
     pharmacy_key = json.loads(made.stdout)["api_key"]
-    asked = zkelig("verifier", "request", "pharmacy-1", "pharmacy/2026", "--issuer", "registry", "--years", "18",
+    asked = zkelig("verifier", "request", "pharmacy-1", "pharmacy-1/2026", "--issuer", "registry", "--years", "18",
                    key=pharmacy_key)
     assert asked.returncode == 0, asked.stderr
     request_id = json.loads(asked.stdout)["request_id"]

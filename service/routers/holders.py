@@ -1,5 +1,8 @@
 """/v1/holders: wallets for thin clients (a phone, or a wallet provider), encrypted at rest, and
-proving on the holder's behalf. Every endpoint here is rate limited per client address."""
+proving on the holder's behalf. Every endpoint here is rate limited per client address; opening a
+wallet is also limited per wallet, in the database (all workers): after a few failed passphrases
+each further attempt waits twice as long. Server-side proving answers only an open request, once
+per (wallet, request), through a bounded queue per worker."""
 
 from __future__ import annotations
 
@@ -12,15 +15,19 @@ from circuits.requests import ProofRequest, prove_request
 from zkcore.errors import Unsatisfied
 
 from .. import wallet
+from ..limits import Busy, retry_later
 from ..problems import Problem
+from ..records import WalletBackingOff
 from ..schemas import WalletCreate, WalletCreated, WalletCredential, WalletCredentialStored, WalletProve, WalletUnlock
-from .common import get_state, problem_responses
+from .common import fresh_state, get_state, problem_responses
 
 
 async def rate_limited(request: Request, state=Depends(get_state)) -> None:
+    # request.client is the TCP peer unless uvicorn was told to trust this peer's X-Forwarded-For
     client = request.client.host if request.client else "unknown"
-    if not state.holder_limits.allow(client):
-        raise Problem(429, "rate_limited", "too many requests from this client; slow down")
+    wait_s = state.holder_limits.wait_s(client)
+    if wait_s:
+        raise retry_later(429, "too many requests from this client; slow down", wait_s)
 
 
 router = APIRouter(prefix="/v1/holders", tags=["holders"], dependencies=[Depends(rate_limited)],
@@ -28,10 +35,18 @@ router = APIRouter(prefix="/v1/holders", tags=["holders"], dependencies=[Depends
 
 
 def _open(state, wallet_id: str, passphrase: str) -> dict:
+    settings = state.settings
     try:
-        return wallet.open_sealed(wallet_id, passphrase, state.records.wallet(wallet_id))
+        blob = state.records.begin_wallet_open(wallet_id, settings.wallet_free_failures, settings.wallet_max_backoff_s)
+    except WalletBackingOff as err:
+        raise retry_later(429, "too many wrong passphrases for this wallet; wait before trying again",
+                          err.retry_after_s) from None
+    try:
+        content = wallet.open_sealed(wallet_id, passphrase, blob)
     except wallet.WalletLocked:
         raise Problem(404, "wallet_locked", "no such wallet, or the passphrase is wrong") from None
+    state.records.wallet_opened(wallet_id)
+    return content
 
 
 @router.post("/wallets", response_model=WalletCreated, status_code=201)
@@ -61,9 +76,19 @@ def add_credential(wallet_id: str, body: WalletCredential, state=Depends(get_sta
     return WalletCredentialStored(credential_id=credential_id)
 
 
-@router.post("/wallets/{wallet_id}/presentations")
-def prove(wallet_id: str, body: WalletProve, state=Depends(get_state)) -> dict:
-    """Prove, from a stored credential, that it answers a verifier's request; returns the presentation."""
+@router.post("/wallets/{wallet_id}/presentations", responses=problem_responses(503))
+def prove(wallet_id: str, body: WalletProve, state=Depends(fresh_state)) -> dict:
+    """Prove, from a stored credential, that it answers a verifier's open request (once per wallet
+    and request); returns the presentation. 503 with Retry-After when this worker's proving queue
+    is full."""
+    try:
+        with state.proving.admitted():
+            return _prove(wallet_id, body, state)
+    except Busy as err:
+        raise retry_later(503, "the service is busy proving; try again later", err.retry_after_s) from None
+
+
+def _prove(wallet_id: str, body: WalletProve, state) -> dict:
     content = _open(state, wallet_id, body.passphrase)
     stored = content["credentials"].get(body.credential_id)
     if stored is None:
@@ -71,15 +96,24 @@ def prove(wallet_id: str, body: WalletProve, state=Depends(get_state)) -> dict:
     found = state.records.load_request(body.request_id)
     if found is None:
         raise Problem(404, "not_found", "no such proof request")
+    _, request_json, created_ms, answered = found
+    if state.settings.clock() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
+        raise Problem(409, "request_expired", "this proof request has expired; ask the verifier for a new one")
+    if answered:
+        raise Problem(409, "request_answered", "this proof request was already answered")
     credential = cr.Credential.from_json(stored)
     if credential.issuer not in state.ledger.issuers or credential.leaf_index is None:
         raise Problem(409, "unknown_issuer", "the credential's issuer is not on this ledger")
     try:
         path = state.ledger.path(credential.issuer, credential.leaf_index)
-        presentation = prove_request(credential, int(content["secret"]), path, ProofRequest.from_json(found[1]),
-                                     state.keys.pk)
-    except Unsatisfied as err:
-        raise Problem(422, "unsatisfiable", str(err)) from None
     except IndexError:
         raise Problem(404, "not_found", "the credential's leaf is not in its issuer's tree") from None
+    if not state.records.record_wallet_proof(wallet_id, body.request_id):
+        raise Problem(409, "already_proven", "this wallet already proved this request; ask for a new request")
+    try:
+        with state.proving.running():
+            presentation = prove_request(credential, int(content["secret"]), path,
+                                         ProofRequest.from_json(request_json), state.keys.pk)
+    except Unsatisfied as err:
+        raise Problem(422, "unsatisfiable", str(err)) from None
     return {"presentation": presentation.to_json()}

@@ -14,7 +14,7 @@ from ..auth import acting_for, require
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, IssueRequest, IssueResponse, IssuedCredential, IssuerCreated, IssuerRegistration, LogIndex, RevocationRequest
-from .common import get_state, problem_responses
+from .common import fresh_state, get_state, problem_responses
 
 router = APIRouter(prefix="/v1/issuers", tags=["issuers"], responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
 
@@ -33,7 +33,7 @@ def register_issuer(body: IssuerRegistration, _: Principal = Depends(require("ad
 
 
 @router.get("")
-def list_issuers(state=Depends(get_state)) -> dict:
+def list_issuers(state=Depends(fresh_state)) -> dict:
     """Registered issuers and their public keys."""
     return {"issuers": [{"name": s.name, "public_key": base64.b64encode(s.public_key).decode()}
                         for s in state.ledger.issuers.values()]}

@@ -13,7 +13,7 @@ from circuits import credentials as cr
 from ..auth import require
 from ..problems import Problem
 from ..schemas import Id, MembershipPath
-from .common import get_state, problem_responses
+from .common import fresh_state, get_state, problem_responses
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=problem_responses(400, 404, 422))
 MAX_ENTRIES = 1000
@@ -25,7 +25,6 @@ def _b64(data: bytes) -> str:
 
 
 def _head(state):
-    state.ledger.refresh()
     try:
         return state.ledger.head()
     except LookupError:
@@ -47,25 +46,25 @@ def ledger_key(state=Depends(get_state)) -> dict:
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
-def checkpoint(state=Depends(get_state)) -> str:
+def checkpoint(state=Depends(fresh_state)) -> str:
     """The latest signed tree head, as a checkpoint (signed note)."""
     return _head(state).to_text()
 
 
 @router.get("/head")
-def head(state=Depends(get_state)) -> dict:
+def head(state=Depends(fresh_state)) -> dict:
     h = _head(state)
     return {"size": h.size, "root": _b64(h.root), "timestamp_ms": h.timestamp_ms, "checkpoint": h.to_text()}
 
 
 @router.get("/heads")
-def heads(after: int = Query(-1, ge=-1, le=MAX_INDEX), limit: int = Query(1000, ge=1, le=10_000), state=Depends(get_state)) -> dict:
+def heads(after: int = Query(-1, ge=-1, le=MAX_INDEX), limit: int = Query(1000, ge=1, le=10_000), state=Depends(fresh_state)) -> dict:
     """Signed heads with size > after, in increasing size."""
     return {"checkpoints": [h.to_text() for h in state.ledger.heads(after)[:limit]]}
 
 
 @router.get("/entries")
-def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MAX_INDEX), state=Depends(get_state)) -> dict:
+def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
     """Entries [start, end), at most 1000, base64 of their canonical encoding."""
     if end < start or end - start > MAX_ENTRIES:
         raise Problem(400, "bad_request", f"need start ≤ end ≤ start + {MAX_ENTRIES}")
@@ -73,7 +72,7 @@ def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MA
 
 
 @router.get("/proofs/inclusion")
-def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le=MAX_INDEX), state=Depends(get_state)) -> dict:
+def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
     size = _size(state, size)
     if index >= size:
         raise Problem(400, "bad_request", "index must be below size")
@@ -81,7 +80,7 @@ def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le
 
 
 @router.get("/proofs/consistency")
-def consistency(first: int = Query(ge=1, le=MAX_INDEX), second: int = Query(ge=1, le=MAX_INDEX), state=Depends(get_state)) -> dict:
+def consistency(first: int = Query(ge=1, le=MAX_INDEX), second: int = Query(ge=1, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
     second = _size(state, second)
     if first > second:
         raise Problem(400, "bad_request", "first must not exceed second")
@@ -89,7 +88,7 @@ def consistency(first: int = Query(ge=1, le=MAX_INDEX), second: int = Query(ge=1
 
 
 @router.get("/receipts/{index}")
-def receipt(index: int = Path(ge=0, le=MAX_INDEX), state=Depends(get_state)) -> dict:
+def receipt(index: int = Path(ge=0, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
     """Entry `index` with its inclusion proof under the latest signed head: checkable offline."""
     if not 0 <= index < _head(state).size:
         raise Problem(404, "not_found", "no such entry")
@@ -97,9 +96,8 @@ def receipt(index: int = Path(ge=0, le=MAX_INDEX), state=Depends(get_state)) -> 
 
 
 @router.get("/issuers/{issuer}/roots")
-def roots(issuer: Id, state=Depends(get_state)) -> dict:
+def roots(issuer: Id, state=Depends(fresh_state)) -> dict:
     """The issuer's current root and every root a proof may use now."""
-    state.ledger.refresh()
     if issuer not in state.ledger.issuers:
         raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
     return {"issuer": issuer, "current": str(state.ledger.issuer_root(issuer)),
@@ -107,9 +105,8 @@ def roots(issuer: Id, state=Depends(get_state)) -> dict:
 
 
 @router.get("/issuers/{issuer}/paths/{leaf_index}", response_model=MembershipPath, tags=["holders"])
-def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), state=Depends(get_state)) -> MembershipPath:
+def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), state=Depends(fresh_state)) -> MembershipPath:
     """A credential's current membership path (leaves are public; the path reveals no attribute)."""
-    state.ledger.refresh()
     if issuer not in state.ledger.issuers:
         raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
     try:
@@ -121,13 +118,13 @@ def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), state=Depends(get_s
 
 
 @router.get("/nullifiers")
-def nullifier(scope: str = Query(min_length=1, max_length=200), value: str = Query(pattern=r"^[0-9]{1,78}$", description="the nullifier, decimal"), state=Depends(get_state)) -> dict:
+def nullifier(scope: str = Query(min_length=1, max_length=200), value: str = Query(pattern=r"^[0-9]{1,78}$", description="the nullifier, decimal"), state=Depends(fresh_state)) -> dict:
     """Whether a nullifier was used in a scope (and where)."""
     index = state.ledger.nullifier_index(cr.scope_id(scope), int(value) % cr.R)
     return {"scope": scope, "used": index is not None, "log_index": index}
 
 
 @router.get("/statistics", dependencies=[Depends(require("auditor"))], responses=problem_responses(401, 403))
-def statistics(state=Depends(get_state)) -> dict:
+def statistics(state=Depends(fresh_state)) -> dict:
     """Entry counts by kind, credentials per issuer, nullifiers per scope."""
     return state.ledger.statistics()

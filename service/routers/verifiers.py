@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -21,9 +20,44 @@ from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, ProofRequestCreate, ProofRequestCreated, Receipt, SubmitPresentation
 from ..verification import decide, receipt_body, refuse
-from .common import get_state, problem_responses
+from .common import fresh_state, get_state, problem_responses
+from .scopes import scope_owned
 
 router = APIRouter(tags=["verifiers"], responses=problem_responses(400, 401, 403, 404, 413, 422))
+
+
+def _invalid(rule: str) -> Problem:
+    return Problem(422, "invalid_request", rule)
+
+
+def _check(body: ProofRequestCreate, state) -> None:
+    """Refuse what would make a request that no credential can answer, or not the one meant;
+    each refusal names the rule."""
+    unknown = [i for i in body.issuers if i not in state.ledger.issuers]
+    if unknown:
+        raise Problem(422, "unknown_issuer", f"issuers must be registered on this ledger (GET /v1/issuers); "
+                      f"not registered: {', '.join(unknown)}")
+    given = body.model_fields_set
+    if body.preset is not None and ({"schema_name", "queries"} & given):
+        raise _invalid("give either a preset with params, or a schema with queries, not both")
+    if body.preset is None and "params" in given:
+        raise _invalid("params belong to a preset (age_at_least, insured_on, reimbursable)")
+    if body.preset is not None or body.schema_name is None:
+        return
+    schema = cr.schema(body.schema_name)
+    slots = len(schema.attributes)
+    for n, q in enumerate(body.queries):
+        if q.slot >= slots:
+            raise _invalid(f"queries[{n}]: schema {schema.name} has slots 0..{slots - 1}")
+        needed = {"NOOP": (0, 0), "BETWEEN": (2, 2), "NOT_BETWEEN": (2, 2), "IN": (1, None), "NIN": (1, None)}
+        low, high = needed.get(q.op, (1, 1))
+        if len(q.values) < low or (high is not None and len(q.values) > high):
+            count = f"{low}" if low == high else f"at least {low}"
+            raise _invalid(f"queries[{n}]: {q.op} takes {count} value(s), got {len(q.values)}")
+        if q.op in ("BETWEEN", "NOT_BETWEEN") and q.values[0] > q.values[1]:
+            raise _invalid(f"queries[{n}]: {q.op} takes [low, high] with low ≤ high")
+    if len(body.queries) > state.settings.queries:
+        raise _invalid(f"a request holds at most {state.settings.queries} queries")
 
 
 def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
@@ -58,13 +92,20 @@ def _parsed(request_id: str, stored: dict) -> ProofRequest:
 
 @router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
 def create_request(verifier: Id, body: ProofRequestCreate, principal: Principal = Depends(require("verifier")),
-                   state=Depends(get_state)):
-    """A proof request with a fresh challenge, answerable once within the request lifetime."""
+                   state=Depends(fresh_state)):
+    """A proof request with a fresh challenge, answerable once within the request lifetime.
+
+    The scope must be the verifier's own (`<verifier>/<name>`) or a shared scope listing it
+    (GET /v1/scopes); `today` is the date in the deployment's time zone."""
     acting_for(principal, verifier)
-    request = _build(body, dt.date.today())
+    if not scope_owned(state, verifier, body.scope):
+        raise Problem(403, "scope_not_owned", f"{verifier} may ask only under {verifier}/<name> or a shared scope "
+                      "that lists it as a member (GET /v1/scopes)")
+    _check(body, state)
+    request = _build(body, state.today())
     request = dataclasses.replace(request, q=state.settings.queries, m=state.settings.values)
     request_id = state.records.save_request(verifier, request.to_json())
-    expires = int((time.time() + state.settings.request_ttl_s) * 1000)
+    expires = int((state.settings.clock() + state.settings.request_ttl_s) * 1000)
     return ProofRequestCreated(request_id=request_id, request=request.to_json(), expires_at_ms=expires)
 
 
@@ -97,7 +138,7 @@ async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
     proof = Proof.from_snarkjs(presentation.proof)
     public_inputs_from_snarkjs(presentation.public_signals)
     body = receipt_body(request_id, verifier, request, presentation)
-    if time.time() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
+    if state.settings.clock() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
         receipt = refuse(state.ledger, body, "request_expired")
     elif answered:
         receipt = refuse(state.ledger, body, "request_already_answered")

@@ -1,0 +1,358 @@
+"""The service as deployed: `zkelig serve --workers 2` in its own process (issue 13, items 1-4).
+
+Every worker answers from the latest committed state; scopes are owned; limits hold whatever
+X-Forwarded-For says; server-side proving is bounded; API keys can be listed and revoked and a
+revocation holds on every worker; the admin key must be strong. Each HTTP call that matters is
+made on a fresh connection, so consecutive calls land on either worker.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.client import ApiAuditSource, ApiError, ZkeligClient
+from service.ledger.audit import audit
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN = "zk-deployed-test-admin-key-9f3Kq7Zx2LmP"
+PASS = "a sufficiently long passphrase"
+TODAY = dt.date.today()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory, query_keys):
+    """`zkelig serve --workers 2` on 127.0.0.1 with a fresh SQLite ledger; its log in a file.
+
+    Per-IP limits are set high so that what the tests meet are the per-wallet limit and the
+    proving queue (one admitted proof per worker)."""
+    port, data = _free_port(), tmp_path_factory.mktemp("deployed")
+    log = data.parent / f"{data.name}.log"
+    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent),
+           "ZKELIG_HOLDER_RATE_PER_MINUTE": "100000", "ZKELIG_PROVE_QUEUE": "1"}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--data-dir", str(data),
+                                 "--workers", "2"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while True:
+        try:
+            if httpx.get(url + "/v1/ledger/key", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"service did not start: {log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    # both workers must be up: the second may still be loading keys when the first answers
+    while time.time() < deadline and log.read_text().count("Application startup complete") < 2:
+        time.sleep(0.3)
+    try:
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def fresh(url: str, key: str | None = None) -> ZkeligClient:
+    """A client on a new connection: each call may be answered by either worker."""
+    return ZkeligClient(url, key, transport=httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0)))
+
+
+@pytest.fixture(scope="module")
+def world(deployed):
+    url, _ = deployed
+    admin = fresh(url, ADMIN)
+    registry_key = admin.register_issuer("registry", os.urandom(32))["api_key"]
+    hospital_key = admin.create_key("verifier", "hospital-a")
+    other_key = admin.create_key("verifier", "hospital-b")
+    return dict(url=url, admin=admin, registry_key=registry_key, hospital_key=hospital_key, other_key=other_key)
+
+
+def _person(commitment: str, birthdate=dt.date(1980, 2, 3)) -> dict:
+    return {"schema": "person.v1", "id_commitment": commitment, "attributes": {"birthdate": birthdate, "country": 250},
+            "expiry": TODAY + dt.timedelta(days=999)}
+
+
+def _wallet_with_person(w) -> tuple[dict, str]:
+    phone = fresh(w["url"])
+    wallet = phone.create_wallet(PASS)
+    issued = fresh(w["url"], w["registry_key"]).issue("registry", [_person(wallet["id_commitment"])])["credentials"][0]
+    return wallet, fresh(w["url"]).store_credential(wallet["wallet_id"], PASS, issued["credential"])
+
+
+def _ask(w, scope: str = "hospital-a/visits", years: int = 18, key: str | None = None, verifier="hospital-a") -> str:
+    client = fresh(w["url"], key or w["hospital_key"])
+    return client.create_request(verifier, scope, ["registry"], "age_at_least", years=years)["request_id"]
+
+
+# --- 1. every worker answers from the latest committed state ---------------------------------------
+
+def test_issue_store_prove_on_fresh_connections_50_of_50(world):
+    """The issue's stale-read repro: issue a credential, store it in the wallet, prove with it, each
+    step on a new connection. A stale worker answered 404 not_found or 409 unknown_issuer.
+
+    Proving is the costly step, so most rounds ask for an age no one has (150): the worker then
+    finds the issuer, the leaf and its path, and only the circuit refuses (422 unsatisfiable);
+    every tenth round proves for real and the verifier accepts."""
+    w = world
+    wallet = fresh(w["url"]).create_wallet(PASS)
+    outcomes = []
+    for i in range(50):
+        issued = fresh(w["url"], w["registry_key"]).issue("registry", [_person(wallet["id_commitment"])])
+        credential_id = fresh(w["url"]).store_credential(wallet["wallet_id"], PASS, issued["credentials"][0]["credential"])
+        real = i % 10 == 0
+        rid = _ask(w, scope=f"hospital-a/stale-{i}", years=18 if real else 150)
+        try:
+            presentation = fresh(w["url"]).prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)
+            receipt = fresh(w["url"], w["hospital_key"]).submit("hospital-a", rid, presentation)
+            outcomes.append(receipt["body"]["decision"] if real else "proved an impossible age")
+        except ApiError as err:
+            outcomes.append("unsatisfiable" if err.code == "unsatisfiable" and not real else f"{err.status} {err.code}")
+    expected = ["accepted" if i % 10 == 0 else "unsatisfiable" for i in range(50)]
+    assert outcomes == expected
+
+
+def test_audit_over_the_api_20_of_20_while_writes_flow(world):
+    """`zkelig audit --url` against both workers while issuances and submissions keep appending:
+    a stale worker served fewer entries than its heads cover ("heads are not in increasing size
+    order") or heads and proofs from different states."""
+    w = world
+    stop = threading.Event()
+    errors: list[str] = []
+    wallet, credential_id = _wallet_with_person(w)
+    # two real presentations to submit while the audits run (proving both first keeps the cores for the audits)
+    pending = []
+    for i in range(2):
+        rid = _ask(w, scope=f"hospital-a/audit-{i}")
+        pending.append((rid, fresh(w["url"]).prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)))
+
+    def write():
+        n = 0
+        while not stop.is_set():
+            try:
+                if pending and n % 5 == 4:
+                    rid, presentation = pending.pop()
+                    decision = fresh(w["url"], w["hospital_key"]).submit("hospital-a", rid, presentation)["body"]["decision"]
+                    assert decision == "accepted", decision
+                else:
+                    fresh(w["url"], w["registry_key"]).issue("registry", [_person(str(1000 + n))])
+            except Exception as err:  # noqa: BLE001 - reported by the test below
+                errors.append(repr(err))
+                return
+            n += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    key = None
+    try:
+        reports = []
+        for _ in range(20):
+            source = ApiAuditSource(w["url"], fresh(w["url"]))
+            key = key or source.public_key()
+            reports.append(audit(source, key))
+    finally:
+        stop.set()
+        writer.join(60)
+    assert not errors, errors
+    assert [r.problem for r in reports] == [None] * 20
+    assert reports[-1].size > reports[0].size  # the ledger did grow during the audits
+    assert not pending  # the submissions went through while auditing
+
+
+# --- 2. scopes are owned --------------------------------------------------------------------------
+
+def test_scopes_are_owned(world):
+    w = world
+    with pytest.raises(ApiError) as err:  # the issue's attack: hospital-b asks in hospital-a's scope
+        _ask(w, scope="hospital-a/visits", key=w["other_key"], verifier="hospital-b")
+    assert (err.value.status, err.value.code) == (403, "scope_not_owned")
+    for scope in ("visits", "hospital-a", "hospital-a/", "hospital-ab/visits", "insurance-enrolment/2026"):
+        with pytest.raises(ApiError) as err:
+            _ask(w, scope=scope)
+        assert err.value.code == "scope_not_owned", scope
+    assert _ask(w, scope="hospital-a/x")  # its own namespace
+
+    admin = fresh(w["url"], ADMIN)
+    insurer_a, insurer_b, insurer_c = (admin.create_key("verifier", name) for name in ("insurer-a", "insurer-b", "insurer-c"))
+    assert admin.register_scope("insurance-enrolment/2026", ["insurer-b", "insurer-a"]) == {
+        "name": "insurance-enrolment/2026", "members": ["insurer-a", "insurer-b"]}
+    assert {"name": "insurance-enrolment/2026", "members": ["insurer-a", "insurer-b"]} in fresh(w["url"]).scopes()
+    assert _ask(w, scope="insurance-enrolment/2026", key=insurer_a, verifier="insurer-a")
+    assert _ask(w, scope="insurance-enrolment/2026", key=insurer_b, verifier="insurer-b")
+    with pytest.raises(ApiError) as err:  # not a member
+        _ask(w, scope="insurance-enrolment/2026", key=insurer_c, verifier="insurer-c")
+    assert err.value.code == "scope_not_owned"
+    with pytest.raises(ApiError) as err:  # a shared scope cannot take over a verifier's namespace
+        admin.register_scope("hospital-a/visits", ["hospital-b"])
+    assert (err.value.status, err.value.code) == (409, "scope_namespace_taken")
+    with pytest.raises(ApiError) as err:  # nor can a verifier be named after a shared scope's namespace
+        admin.create_key("verifier", "insurance-enrolment")
+    assert (err.value.status, err.value.code) == (409, "scope_namespace_taken")
+    with pytest.raises(ApiError) as err:  # only the admin registers scopes
+        fresh(w["url"], insurer_a).register_scope("insurance-enrolment/2027", ["insurer-a"])
+    assert err.value.status == 403
+
+
+# --- 3. limits that hold behind proxies -----------------------------------------------------------
+
+def test_spoofed_forwarded_for_does_not_escape_the_wallet_limit(world, deployed):
+    """151 passphrase guesses on one wallet, each claiming a new X-Forwarded-For: after a few
+    failures every guess is 429 with Retry-After, and so is the right passphrase while the wallet
+    backs off. uvicorn trusted no forwarded address (the access log names only the real peer)."""
+    w, (_, log) = world, deployed
+    wallet, _ = _wallet_with_person(w)
+    statuses, retry_after = [], []
+    with httpx.Client(base_url=w["url"], timeout=60) as http:
+        for i in range(151):
+            r = http.post(f"/v1/holders/wallets/{wallet['wallet_id']}/open", json={"passphrase": f"guess number {i}"},
+                          headers={"X-Forwarded-For": f"203.0.{i // 250}.{i % 250 + 1}"})
+            statuses.append(r.status_code)
+            if r.status_code == 429:
+                assert r.headers["content-type"] == "application/problem+json" and r.json()["code"] == "rate_limited"
+                retry_after.append(int(r.headers["Retry-After"]))
+        right = http.post(f"/v1/holders/wallets/{wallet['wallet_id']}/open", json={"passphrase": PASS})
+    assert set(statuses) <= {404, 429} and statuses[:5] == [404] * 5
+    assert statuses.count(429) >= 140, statuses
+    assert all(s >= 1 for s in retry_after)
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1  # still backing off
+    assert "203.0.0." not in log.read_text()  # no forwarded address was taken for the client's
+
+
+def test_the_wallet_opens_again_after_its_back_off(world):
+    w = world
+    wallet, _ = _wallet_with_person(w)
+    url = f"{w['url']}/v1/holders/wallets/{wallet['wallet_id']}/open"
+    statuses = [httpx.post(url, json={"passphrase": "wrong passphrase"}, timeout=60).status_code for _ in range(6)]
+    assert statuses == [404] * 6  # the free failures, then the one that starts the back-off
+    blocked = httpx.post(url, json={"passphrase": PASS}, timeout=60)
+    assert blocked.status_code == 429
+    time.sleep(int(blocked.headers["Retry-After"]) + 0.2)
+    assert httpx.post(url, json={"passphrase": PASS}, timeout=60).status_code == 200
+    # the success cleared the count: the next failure is free again
+    assert httpx.post(url, json={"passphrase": "wrong passphrase"}, timeout=60).status_code == 404
+    assert httpx.post(url, json={"passphrase": PASS}, timeout=60).status_code == 200
+
+
+def test_proving_flood_gets_503_with_retry_after_and_never_500(world):
+    """Twelve concurrent server-side proofs against a queue of one per worker: the excess gets 503
+    with Retry-After at once; the admitted ones prove; a refused one can be proven later."""
+    w = world
+    wallet, credential_id = _wallet_with_person(w)
+    rids = [_ask(w, scope=f"hospital-a/flood-{i}") for i in range(12)]
+
+    def prove(rid):
+        return httpx.post(f"{w['url']}/v1/holders/wallets/{wallet['wallet_id']}/presentations", timeout=300,
+                          json={"passphrase": PASS, "credential_id": credential_id, "request_id": rid})
+
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(prove, rids))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 503} and 1 <= statuses.count(200) <= 8 and statuses.count(503) >= 4, statuses
+    for r in responses:
+        if r.status_code == 503:
+            assert r.headers["content-type"] == "application/problem+json" and int(r.headers["Retry-After"]) >= 1
+    refused = rids[statuses.index(503)]
+    presentation = prove(refused).json()["presentation"]  # a 503 recorded nothing: the request is still provable
+    assert fresh(w["url"], w["hospital_key"]).submit("hospital-a", refused, presentation)["body"]["decision"] == "accepted"
+
+
+def test_server_side_proving_only_once_and_only_for_open_requests(world):
+    w = world
+    wallet, credential_id = _wallet_with_person(w)
+    phone = fresh(w["url"])
+    rid = _ask(w, scope="hospital-a/once")
+    presentation = phone.prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)
+    with pytest.raises(ApiError) as err:  # the same (wallet, request) again, on either worker
+        fresh(w["url"]).prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)
+    assert (err.value.status, err.value.code) == (409, "already_proven")
+    assert fresh(w["url"], w["hospital_key"]).submit("hospital-a", rid, presentation)["body"]["decision"] == "accepted"
+    other_wallet, other_credential = _wallet_with_person(w)
+    with pytest.raises(ApiError) as err:  # answered: refused before any proving
+        fresh(w["url"]).prove_with_wallet(other_wallet["wallet_id"], PASS, other_credential, rid)
+    assert (err.value.status, err.value.code) == (409, "request_answered")
+    with pytest.raises(ApiError) as err:
+        fresh(w["url"]).prove_with_wallet(other_wallet["wallet_id"], PASS, other_credential, "no-such-request")
+    assert err.value.code == "not_found"
+
+
+# --- 4. keys have a life cycle --------------------------------------------------------------------
+
+def test_revoked_key_fails_at_once_on_every_worker(world):
+    w = world
+    admin = fresh(w["url"], ADMIN)
+    key = admin.create_key("verifier", "clinic-r")
+    for i in range(6):  # used on both workers (fresh connections) before the revocation
+        assert _ask(w, scope=f"clinic-r/{i}", key=key, verifier="clinic-r")
+    listed = [k for k in admin.list_keys() if k["subject"] == "clinic-r"]
+    assert len(listed) == 1 and listed[0]["role"] == "verifier" and listed[0]["created_ms"] > 0
+    listing = httpx.get(w["url"] + "/v1/admin/keys", headers={"Authorization": f"Bearer {ADMIN}"}).text
+    assert key not in listing and key[3:20] not in listing  # never the key
+    fresh(w["url"], ADMIN).revoke_key(listed[0]["id"])
+    for i in range(10):  # the very next requests, whichever worker answers
+        with pytest.raises(ApiError) as err:
+            _ask(w, scope=f"clinic-r/after-{i}", key=key, verifier="clinic-r")
+        assert err.value.status == 401
+    assert not [k for k in admin.list_keys() if k["subject"] == "clinic-r"]
+    with pytest.raises(ApiError) as err:
+        admin.revoke_key(listed[0]["id"])
+    assert err.value.status == 404
+
+
+def test_the_api_mints_no_admin_keys(world):
+    w = world
+    r = httpx.post(w["url"] + "/v1/admin/keys", json={"role": "admin"}, headers={"Authorization": f"Bearer {ADMIN}"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    almost = ADMIN[:-1] + ("x" if ADMIN[-1] != "x" else "y")
+    assert httpx.get(w["url"] + "/v1/admin/keys", headers={"Authorization": f"Bearer {almost}"}).status_code == 401
+
+
+def test_admin_keys_management_from_the_cli(world):
+    w = world
+    env = {**os.environ, "ZKELIG_URL": w["url"], "ZKELIG_API_KEY": ADMIN}
+
+    def zkelig(*args):
+        return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, cwd=ROOT,
+                              env=env, timeout=120)
+
+    import json
+
+    made = zkelig("admin", "key", "auditor")
+    assert made.returncode == 0, made.stderr
+    listed = zkelig("admin", "keys", "list")
+    assert listed.returncode == 0 and made.stdout and json.loads(made.stdout)["api_key"] not in listed.stdout
+    auditors = [k for k in json.loads(listed.stdout) if k["role"] == "auditor"]
+    revoked = zkelig("admin", "keys", "revoke", auditors[-1]["id"])
+    assert revoked.returncode == 0, revoked.stderr
+    assert auditors[-1]["id"] not in zkelig("admin", "keys", "list").stdout
+    shared = zkelig("admin", "scope", "register", "pharmacies/2026", "--member", "hospital-a", "--member", "hospital-b")
+    assert shared.returncode == 0 and json.loads(shared.stdout)["members"] == ["hospital-a", "hospital-b"]
+    assert "pharmacies/2026" in zkelig("admin", "scope", "list").stdout
+
+
+@pytest.mark.parametrize("weak", ["secret", "a" * 40, "zk_0123456789"])
+def test_serve_refuses_a_weak_admin_key(weak, tmp_path):
+    env = {**os.environ, "ZKELIG_ADMIN_KEY": weak}
+    done = subprocess.run([sys.executable, "-m", "service", "serve", "--data-dir", str(tmp_path)], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "128 bits" in lines[0] and "secrets.token_urlsafe(32)" in lines[0], done.stderr
+    assert not (tmp_path / "ledger.db").exists()  # refused before anything was created
