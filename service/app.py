@@ -20,9 +20,10 @@ from fastapi import FastAPI
 
 from circuits.credential_query import credential_query_circuit
 
-from . import problems
+from . import access_log, docs, problems
 from .keys import KeySet, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
+from .ledger.store import private_dir
 from .limits import BodyLimit, RateLimiter
 from .records import Records
 from .settings import Settings
@@ -47,7 +48,7 @@ class ServiceState:
 
 
 def build_state(settings: Settings) -> ServiceState:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     store = open_store(settings.ledger_url)
     ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
                     settings.tree_depth, settings.root_window_s)
@@ -108,9 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Eligibility proofs that reveal nothing else: issuers, holders, verifiers, auditors.",
         lifespan=lifespan,
+        docs_url=None,  # served by .docs from packaged assets, not a CDN
+        redoc_url=None,
     )
     app.state.zk = state
     problems.install(app)
+    access_log.install()
+    docs.install(app)
     for module in (issuers, holders, verifiers, ledger, keys, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -46,14 +46,20 @@ def serve(
     database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
     data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
     admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
+    init: bool = typer.Option(False, "--init", help="create what is missing: circuit keys, ledger key, database tables"),
 ) -> None:
-    """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
+    """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
+
+    Refuses to start without circuit keys (`zkelig setup`) and a ledger unless --init is given, and
+    prints the data directory, database, ledger public key and verifying-key digest it serves.
+    Exit codes: 2 if it cannot start (the line on stderr says why and what to do)."""
     import os
 
     import uvicorn
 
-    from .keys import ensure_keys
+    from .cli_errors import Refused, fail
     from .settings import Settings
+    from .startup import check
 
     # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -61,7 +67,12 @@ def serve(
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment
     settings = Settings()
-    ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)  # once, before workers start
+    try:
+        found = check(settings, init)  # once, before workers start
+    except Refused as err:
+        fail(str(err))
+    for line in found.lines():
+        typer.echo(line)
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
