@@ -138,22 +138,18 @@ def test_data_files_are_private(small_disk):
 
 
 def _fill(mount: Path) -> Path:
-    """Write a file until the filesystem is full."""
+    """Write a file until the filesystem is full (unbuffered, down to the last small block)."""
     filler = mount / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
-    with open(filler, "ab") as f:  # the last partial block too
-        try:
-            while True:
-                f.write(b"\0" * 512)
-                f.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 9):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
     return filler
 
 

@@ -377,10 +377,13 @@ class Ledger:
 
     @property
     def size(self) -> int:
-        return self.head().size if self._head else 0
+        self._loaded()
+        head = self._head
+        return head.size if head else 0
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        end = min(end, self.size)
+        """Committed entries in [start, end): read from the database, not bounded by this replica's
+        memory (which may lag another worker's commits); each is covered by a committed signed head."""
         if start >= end:
             return []
         with self.store.read() as tx:
