@@ -23,10 +23,11 @@ from fastapi import FastAPI
 
 from circuits.credential_query import credential_query_circuit
 
-from . import problems
+from . import access_log, docs, problems
 from .keys import KeySet, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .auth import weak_admin_key
+from .ledger.store import private_dir
 from .limits import BodyLimit, ProvingQueue, RateLimiter
 from .records import Records
 from .settings import Settings
@@ -77,7 +78,7 @@ def check_settings(settings: Settings) -> ZoneInfo:
 
 def build_state(settings: Settings) -> ServiceState:
     zone = check_settings(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     store = open_store(settings.ledger_url)
     ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
                     settings.tree_depth, settings.root_window_s)
@@ -137,9 +138,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Eligibility proofs that reveal nothing else: issuers, holders, verifiers, auditors.",
         lifespan=lifespan,
+        docs_url=None,  # served by .docs from packaged assets, not a CDN
+        redoc_url=None,
     )
     app.state.zk = state
     problems.install(app)
+    access_log.install()
+    docs.install(app)
     for module in (issuers, holders, verifiers, ledger, keys, scopes, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -50,14 +50,20 @@ def serve(
         "", envvar="ZKELIG_FORWARDED_ALLOW_IPS",
         help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default: none; rate limits "
              "then count the TCP peer)"),
+    init: bool = typer.Option(False, "--init", help="create what is missing: circuit keys, ledger key, database tables"),
 ) -> None:
-    """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
+    """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
+
+    Refuses to start without circuit keys (`zkelig setup`) and a ledger unless --init is given, and
+    prints the data directory, database, ledger public key and verifying-key digest it serves.
+    Exit codes: 2 if it cannot start (the line on stderr says why and what to do)."""
     import os
 
     import uvicorn
 
-    from .keys import ensure_keys
+    from .cli_errors import Refused, fail
     from .settings import Settings
+    from .startup import check
 
     # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -69,10 +75,11 @@ def serve(
 
     try:
         check_settings(settings)
-    except SettingsRefused as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)  # once, before workers start
+        found = check(settings, init)  # once, before workers start
+    except (SettingsRefused, Refused) as err:
+        fail(str(err))
+    for line in found.lines():
+        typer.echo(line)
     # Without trusted proxies uvicorn must not read X-Forwarded-For at all (its default trusts loopback,
     # so one client could claim a new address per request and escape every per-client limit).
     proxies = [ip.strip() for ip in forwarded_allow_ips.split(",") if ip.strip()]

@@ -1,7 +1,9 @@
 """`zkelig admin|issuer|verifier …`: thin command-line helpers over the client SDK.
 
 The service URL and API key come from --url/--api-key or ZKELIG_URL/ZKELIG_API_KEY. Output is
-JSON on stdout; an API error prints its problem code and detail on stderr and exits 1.
+JSON on stdout. Exit codes: 0 done; 1 a presentation the verifier's receipt refuses (`verifier
+submit`); 2 anything else that failed (the service refused the call, or could not be reached): one
+line on stderr says what happened and what to do.
 """
 
 from __future__ import annotations
@@ -22,16 +24,30 @@ URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service b
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")
 
 
+_WHAT_TO_DO = {401: "give a valid API key (--api-key or ZKELIG_API_KEY)",
+               403: "use a key of the right role, acting for this issuer or verifier",
+               503: "the service's database is unavailable; retry shortly"}
+
+
 @contextmanager
 def _client(url: str, api_key: str):
+    from .cli_errors import connection_problem, fail
     from .client import ApiError, ZkeligClient
 
-    client = ZkeligClient(url, api_key)
+    try:
+        client = ZkeligClient(url, api_key)
+    except Exception as err:  # noqa: BLE001 - httpx refuses a malformed base URL here
+        fail(connection_problem(url, err) or f"{url!r} is not a service URL")
     try:
         yield client
     except ApiError as err:
-        typer.echo(f"error: {err.code}: {err.detail}", err=True)
-        raise typer.Exit(1) from None
+        advice = _WHAT_TO_DO.get(err.status)
+        fail(f"{err.code}: {err.detail}" + (f" ({advice})" if advice else ""))
+    except Exception as err:  # noqa: BLE001 - only connection failures are turned into a line
+        message = connection_problem(url, err)
+        if message is None:
+            raise
+        fail(message)
     finally:
         client.close()
 
@@ -81,30 +97,79 @@ def scope_list(url: str = URL) -> None:
 @admin_app.command("key")
 def admin_key(role: str = typer.Argument(..., help="issuer, verifier or auditor (the only admin is ZKELIG_ADMIN_KEY)"),
               subject: str = typer.Argument("", help="the issuer or verifier the key acts for"),
+              key_only: bool = typer.Option(False, "--key-only", help="print only the key, for a shell variable"),
               url: str = URL, api_key: str = API_KEY) -> None:
-    """Create an API key."""
+    """Create an API key (printed once; only its hash is stored). Exit codes: 0 done, 2 failed."""
     with _client(url, api_key) as c:
-        _print({"role": role, "subject": subject, "api_key": c.create_key(role, subject)})
+        made = c.create_key(role, subject)
+    if key_only:
+        typer.echo(made)
+    else:
+        _print({"role": role, "subject": subject, "api_key": made})
 
 
 @admin_app.command("register-issuer")
 def register_issuer(name: str, public_key: str = typer.Argument(..., help="Ed25519 public key, base64"),
+                    key_only: bool = typer.Option(False, "--key-only", help="print only the issuer's API key"),
                     url: str = URL, api_key: str = API_KEY) -> None:
-    """Register an issuer on the ledger; prints its API key."""
+    """Register an issuer on the ledger; prints its API key. Exit codes: 0 done, 2 failed."""
+    from .cli_errors import fail
+
+    try:
+        raw = base64.b64decode(public_key, validate=True)
+    except ValueError:
+        fail("the public key is not base64: give the 32-byte Ed25519 public key that `zkelig issuer keygen` printed")
     with _client(url, api_key) as c:
-        _print(c.register_issuer(name, base64.b64decode(public_key)))
+        made = c.register_issuer(name, raw)
+    if key_only:
+        typer.echo(made["api_key"])
+    else:
+        _print(made)
+
+
+@issuer_app.command("keygen")
+def keygen(key_file: Path = typer.Argument(..., help="where to write the private key (PEM, created 0600)")) -> None:
+    """Make an issuer's Ed25519 key pair; prints the public key (base64) to register. Exit codes: 0 done, 2 failed."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from .cli_errors import fail
+
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{key_file} already exists: keep it, or give another path")
+    except OSError as err:
+        fail(f"cannot create {key_file} ({err.strerror}): give a writable path")
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    typer.echo(base64.b64encode(raw).decode())
 
 
 @issuer_app.command("issue")
 def issue(issuer: str, orders: Path = typer.Argument(..., help='JSON list of {"schema", "id_commitment", "attributes", "expiry"}'),
           url: str = URL, api_key: str = API_KEY) -> None:
-    """Issue credentials from a JSON file; prints what each holder receives."""
+    """Issue credentials from a JSON file; prints what each holder receives. Exit codes: 0 done, 2 failed."""
+    from .cli_errors import fail
+
+    try:
+        parsed = json.loads(orders.read_text())
+    except OSError as err:
+        fail(f"cannot read {orders} ({err.strerror}): give the orders' JSON file")
+    except ValueError:
+        fail(f"{orders} is not JSON: give a list of credential orders")
     with _client(url, api_key) as c:
-        _print(c.issue(issuer, json.loads(orders.read_text())))
+        _print(c.issue(issuer, parsed))
 
 
 @issuer_app.command("revoke")
 def revoke(issuer: str, leaf_index: int, url: str = URL, api_key: str = API_KEY) -> None:
+    """Revoke a credential by its leaf index. Exit codes: 0 done, 2 failed."""
     with _client(url, api_key) as c:
         _print({"log_index": c.revoke(issuer, leaf_index)})
 
@@ -115,8 +180,14 @@ def request(verifier: str, scope: str, issuers: list[str] = typer.Option(..., "-
             years: int = typer.Option(None), day: str = typer.Option(None, help="YYYY-MM-DD"),
             plan: list[int] = typer.Option(None, "--plan", help="a covered plan (repeat)"),
             claim_cents: int = typer.Option(None), url: str = URL, api_key: str = API_KEY) -> None:
-    """Create a proof request from a preset; give its request_id to the holder."""
-    params = {k: v for k, v in (("years", years), ("day", dt.date.fromisoformat(day) if day else None),
+    """Create a proof request from a preset; give its request_id to the holder. Exit codes: 0 done, 2 failed."""
+    from .cli_errors import fail
+
+    try:
+        when = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        fail(f"--day {day!r} is not a date: give it as YYYY-MM-DD")
+    params = {k: v for k, v in (("years", years), ("day", when),
                                 ("covered_plans", plan or None), ("claim_cents", claim_cents)) if v is not None}
     with _client(url, api_key) as c:
         _print(c.create_request(verifier, scope, issuers, preset, **params))
@@ -124,6 +195,20 @@ def request(verifier: str, scope: str, issuers: list[str] = typer.Option(..., "-
 
 @verifier_app.command("submit")
 def submit(verifier: str, request_id: str, presentation: Path, url: str = URL, api_key: str = API_KEY) -> None:
-    """Submit a holder's presentation (JSON file); prints the signed receipt."""
+    """Submit a holder's presentation (JSON file); prints the signed receipt.
+
+    Exit codes: 0 accepted; 1 refused (the receipt, printed, says why); 2 failed (no receipt)."""
+    from .cli_errors import fail
+
+    try:
+        body = json.loads(presentation.read_text())
+    except OSError as err:
+        fail(f"cannot read {presentation} ({err.strerror}): give the presentation's JSON file")
+    except ValueError:
+        fail(f"{presentation} is not JSON: give the presentation file the holder's wallet produced")
     with _client(url, api_key) as c:
-        _print(c.submit(verifier, request_id, json.loads(presentation.read_text())))
+        receipt = c.submit(verifier, request_id, body)
+    _print(receipt)
+    if receipt["body"]["decision"] != "accepted":
+        typer.echo(f"refused: {receipt['body'].get('reason', 'no reason given')}", err=True)
+        raise typer.Exit(1)

@@ -1,6 +1,8 @@
 """`zkelig audit`: replay a ledger from its database or a running service and check it.
 
-Exit codes: 0 consistent, 1 inconsistent (the first bad entry is named), 2 unusable input.
+Exit codes: 0 consistent, 1 inconsistent (the first bad entry is named), 2 unusable input (a
+database that does not exist or holds no ledger, a service that cannot be reached, a bad key):
+one line on stderr says what to do. Nothing is ever created.
 """
 
 from __future__ import annotations
@@ -14,16 +16,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .cli_errors import connection_problem, fail
+
 
 def _public_key(public_key: str | None, key_file: Path | None) -> bytes:
     if key_file is not None:
+        from zkcore.errors import InvalidEncoding
+
         from .ledger import LedgerKey
 
-        if not key_file.exists():
-            raise typer.BadParameter(f"{key_file} does not exist")
-        return LedgerKey.load_or_create(key_file).public_key
+        if not key_file.is_file():
+            fail(f"{key_file} does not exist: give the ledger's key file (ledger.key in its data directory)")
+        try:
+            return LedgerKey.load_or_create(key_file).public_key
+        except (InvalidEncoding, ValueError):
+            fail(f"{key_file} is not a ledger key: give ledger.key from the ledger's data directory")
     if public_key is None:
-        raise typer.BadParameter("give the ledger's public key (--public-key) or its key file (--key-file)")
+        fail("give the ledger's public key (--public-key) or its key file (--key-file)")
     for decode in (bytes.fromhex, lambda s: base64.b64decode(s, validate=True)):
         try:
             raw = decode(public_key)
@@ -31,7 +40,11 @@ def _public_key(public_key: str | None, key_file: Path | None) -> bytes:
             continue
         if len(raw) == 32:
             return raw
-    raise typer.BadParameter("the public key is 32 bytes in hex or base64")
+    fail("the public key is 32 bytes in hex or base64 (what `zkelig serve` prints as the ledger key)")
+
+
+def _reraise(err: Exception):
+    raise err
 
 
 def audit_command(
@@ -41,29 +54,48 @@ def audit_command(
     key_file: Path = typer.Option(None, help="the ledger's key file (its public half is used)"),
     tree_depth: int = typer.Option(20, min=1, max=32, help="issuer tree depth"),
 ) -> None:
-    """Replay the ledger, check every entry, signed head and consistency proof; report counts."""
+    """Replay the ledger, check every entry, signed head and consistency proof; report counts.
+
+    Exit codes: 0 consistent; 1 inconsistent (the first bad entry is named); 2 unusable input (no
+    such database or ledger, service unreachable, bad key): one line on stderr says what to do."""
     from .ledger.audit import DatabaseSource, audit
 
     if (db is None) == (url is None):
-        raise typer.BadParameter("give exactly one of --db and --url")
+        fail("give exactly one of --db (a database URL) and --url (a running service)")
     if url is not None:
-        from .client import ApiAuditSource
+        from .client import ApiAuditSource, ApiError
 
-        source = ApiAuditSource(url)
-        key = _public_key(public_key, key_file) if (public_key or key_file) else source.public_key()
+        try:
+            source = ApiAuditSource(url)
+            key = _public_key(public_key, key_file) if (public_key or key_file) else source.public_key()
+        except ApiError as err:
+            fail(f"{url} answered {err.status} {err.code}: is it a zkelig service? (--url)")
+        except Exception as err:  # noqa: BLE001 - only connection failures become a line; others are bugs
+            fail(connection_problem(url, err) or _reraise(err))
     else:
-        from .ledger import open_store
+        from .ledger import NoLedger, StoreUnavailable, open_store, redacted
 
         key = _public_key(public_key, key_file)
         try:
-            source = DatabaseSource(open_store(db))
+            source = DatabaseSource(open_store(db, create=False))
         except ValueError as err:
-            raise typer.BadParameter(str(err)) from None
+            fail(f"{err}: fix --db")
+        except NoLedger as err:
+            fail(f"{err}: check --db (nothing was created)")
+        except StoreUnavailable as err:
+            fail(f"cannot open {redacted(db)}: {err}; check that the database is running and the URL is right")
     console = Console(stderr=True)
     columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("audit", total=None)
-        report = audit(source, key, tree_depth, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("audit", total=None)
+            report = audit(source, key, tree_depth, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except Exception as err:  # noqa: BLE001 - only connection failures become a line; others are bugs
+        from .ledger import StoreUnavailable
+
+        if isinstance(err, StoreUnavailable):
+            fail(f"the database failed during the audit ({err}); retry when it is available")
+        fail(connection_problem(url or "", err) or _reraise(err))
     out = Console()
     table = Table(title=f"ledger: {report.size} entries, {report.heads} signed heads")
     table.add_column("what")

@@ -18,7 +18,10 @@ from .problems import problem_response
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over `limit` bytes with 413, by header or as they stream in."""
+    """ASGI middleware: refuse bodies over `limit` bytes with 413, by header or as they stream in.
+
+    A body without Content-Length (chunked) is read here, up to the limit, before the app sees it:
+    an error raised from inside the app's own body reading would be turned into a 400 by FastAPI."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app, self.limit = app, limit
@@ -28,27 +31,39 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await problem_response(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)  # the server delivers no more than the declared length
             return
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
-            return message
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(messages, receive), send)
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await problem_response(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem_response(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive() that hands out the buffered messages, then falls through to the server's."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 class RateLimiter:

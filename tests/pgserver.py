@@ -36,32 +36,60 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class PostgresServer:
+    """A running throwaway server that a test may stop and start again (same port, same data)."""
+
+    def __init__(self, bindir: Path, workdir: Path, prefix: list[str]):
+        self.bindir, self.workdir, self.prefix = bindir, workdir, prefix
+        self.data, self.port = workdir / "data", _free_port()
+        self.dsn = f"postgresql://zkelig@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, cwd=self.workdir)
+        if done.returncode:
+            raise PostgresUnavailable(f"{Path(args[0]).name} failed: {done.stderr.strip()[-500:]}")
+
+    def init(self) -> None:
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "zkelig", "--no-sync")
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100"
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.workdir / "log"), "-w", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` is a crash as far as clients see: every connection drops at once."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
 @contextmanager
-def postgres_server():
-    """Yield a DSN for a fresh database on 127.0.0.1; the server and its files go afterwards."""
+def postgres_control():
+    """Yield a started PostgresServer on 127.0.0.1; the server and its files go afterwards."""
     bindir = _bindir()
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     workdir = Path(tempfile.mkdtemp(prefix="zkelig-pg-"))
     if as_root:
         shutil.chown(workdir, "postgres")
-    data, port = workdir / "data", _free_port()
-
-    def run(*args: str) -> None:
-        done = subprocess.run([*prefix, *args], capture_output=True, text=True, cwd=workdir)
-        if done.returncode:
-            raise PostgresUnavailable(f"{args[0]} failed: {done.stderr.strip()[-500:]}")
-
+    server = PostgresServer(bindir, workdir, prefix)
     try:
-        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "zkelig", "--no-sync")
-        opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "log"), "-w", "start")
+        server.init()
+        server.start()
         try:
-            yield f"postgresql://zkelig@127.0.0.1:{port}/postgres"
+            yield server
         finally:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+            try:
+                server.stop()
+            except PostgresUnavailable:  # the test left it stopped
+                pass
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server():
+    """Yield a DSN for a fresh database on 127.0.0.1; the server and its files go afterwards."""
+    with postgres_control() as server:
+        yield server.dsn
 
 
 def fresh_database(dsn: str, name: str) -> str:

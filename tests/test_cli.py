@@ -101,3 +101,67 @@ def test_export_vk_matches_snarkjs_export(shared, tmp_path):
         assert ours[key] == theirs[key]
     out = zkelig("groth16", "export-vk", str(folder / "proof.json"), str(tmp_path / "x.json"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def one_line_failure(out, code: int = 2) -> str:
+    """The process failed with `code` and said so in one line on stderr, without a traceback."""
+    assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    return out.stderr
+
+
+def test_audit_refuses_a_database_that_does_not_exist(tmp_path):
+    key = "00" * 32
+    typo = tmp_path / "ledgr.db"
+    assert "does not exist" in one_line_failure(zkelig("audit", "--db", f"sqlite:///{typo}", "--public-key", key))
+    assert not typo.exists()  # nothing was created
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
+    assert "holds no ledger" in one_line_failure(zkelig("audit", "--db", f"sqlite:///{tmp_path / 'other.db'}",
+                                                        "--public-key", key))
+    assert "unsupported ledger database URL" in one_line_failure(zkelig("audit", "--db", "mysql://x/y", "--public-key", key))
+    refused = one_line_failure(zkelig("audit", "--db", "postgresql://me:hunter2@127.0.0.1:1/ledger", "--public-key", key))
+    assert "cannot open" in refused and "hunter2" not in refused  # the password is never printed
+
+
+@pytest.mark.parametrize("url, said", [("http://127.0.0.1:1", "cannot connect"), ("localhost:8000", "not a service URL"),
+                                       ("nope", "not a service URL")])
+def test_unreachable_or_malformed_service_urls_are_one_line(url, said):
+    assert said in one_line_failure(zkelig("audit", "--url", url))
+    env_out = subprocess.run([sys.executable, "-m", "service", "admin", "key", "auditor", "--url", url, "--api-key", "k"],
+                             capture_output=True, text=True, timeout=120)
+    assert said in one_line_failure(env_out)
+
+
+def _serve(*args, keys_root, data):
+    import os
+
+    env = {**os.environ, "ZKELIG_KEYS": str(keys_root), "ZKELIG_ADMIN_KEY": "zk_" + "a" * 43}
+    env.pop("ZKELIG_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "service", "serve", "--port", "1", "--data-dir", str(data), *args],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_serve_refuses_to_start_on_missing_or_mismatched_state(tmp_path, query_keys):
+    from service.ledger import Ledger, LedgerKey, open_store
+
+    keys_root = query_keys.directory.parent
+    data = tmp_path / "data"
+    said = one_line_failure(_serve(keys_root=keys_root, data=data))
+    assert "--init" in said and not data.exists()  # no ledger and nothing created without --init
+    said = one_line_failure(_serve(keys_root=tmp_path / "no-keys", data=data))
+    assert "zkelig setup" in said
+    assert "unsupported ledger database URL" in one_line_failure(_serve("--database", "sqlite:/x", keys_root=keys_root, data=data))
+    said = one_line_failure(_serve("--init", "--database", "postgresql://me:hunter2@127.0.0.1:1/x", keys_root=keys_root,
+                                   data=data))
+    assert "cannot use the database postgresql://me:***@127.0.0.1:1/x" in said and "hunter2" not in said
+    # a ledger signed by one key, served with another
+    data.mkdir()
+    ledger = Ledger(open_store(f"sqlite:///{data / 'ledger.db'}"), LedgerKey.load_or_create(tmp_path / "right.key"))
+    ledger.register_issuer("insurer-a", bytes(32))
+    ledger.close()
+    LedgerKey.load_or_create(data / "ledger.key")  # a different key
+    said = one_line_failure(_serve(keys_root=keys_root, data=data))
+    assert "did not sign the ledger" in said

@@ -9,7 +9,7 @@ from .ledger import (
     NullifierReused,
     UnknownIssuer,
 )
-from .store import PostgresStore, SqliteStore, Store, open_store
+from .store import NoLedger, PostgresStore, SqliteStore, Store, StoreUnavailable, open_store, redacted
 
 __all__ = [
     "BadRevocation",
@@ -17,12 +17,15 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerKey",
+    "NoLedger",
     "NullifierReused",
     "PostgresStore",
     "Receipt",
     "SignedHead",
     "SqliteStore",
     "Store",
+    "StoreUnavailable",
     "UnknownIssuer",
     "open_store",
+    "redacted",
 ]

@@ -115,6 +115,9 @@ class Ledger:
         self.scopes: Counter = Counter()
         self._head: SignedHead | None = None
         self._roots_seen = -1
+        # True after a failed commit whose reload failed too (the database was unreachable): the
+        # memory is empty, so reads must reload first rather than answer from it.
+        self._stale = False
 
     def _catch_up(self, tx: Tx) -> None:
         """Apply entries other writers (or an earlier run) committed beyond our size.
@@ -211,13 +214,13 @@ class Ledger:
             pass
         except BaseException as err:  # the transaction rolled back: memory may be ahead of the database
             log.error("ledger commit failed (%s); reloading state from the database", type(err).__name__)
+            with self._state_lock:
+                self._reset()
+                self._stale = True
             try:
-                with self._state_lock:
-                    self._reset()
-                    with self.store.write() as tx:
-                        self._catch_up(tx)
-            except Exception as reload_err:  # noqa: BLE001 - reported to every waiting caller below
-                log.error("reloading the ledger failed (%s)", type(reload_err).__name__)
+                self.refresh()
+            except Exception as reload_err:  # noqa: BLE001 - the next read or write reloads it
+                log.error("reloading the ledger failed (%s); it reloads on next use", type(reload_err).__name__)
             for op in batch:
                 if not op.future.done():
                     op.future.set_exception(err if isinstance(err, Exception) else RuntimeError(str(err)))
@@ -352,11 +355,21 @@ class Ledger:
     # --- reads --------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Catch up with entries other replicas committed (one cheap read when there are none)."""
+        """Catch up with entries other replicas committed (one cheap read when there are none).
+        StoreUnavailable if the database cannot be read."""
         with self.store.read() as tx:  # a consistent snapshot: entries, roots and head agree
             self._catch_up(tx)
+        if self._stale:
+            with self._state_lock:
+                self._stale = False
+
+    def _loaded(self) -> None:
+        """Reads answered from memory call this first: after a failed reload, memory is empty."""
+        if self._stale:
+            self.refresh()
 
     def head(self) -> SignedHead:
+        self._loaded()
         with self._state_lock:
             if self._head is None:
                 raise LookupError("the ledger is empty")
@@ -364,10 +377,13 @@ class Ledger:
 
     @property
     def size(self) -> int:
-        return self.head().size if self._head else 0
+        self._loaded()
+        head = self._head
+        return head.size if head else 0
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        end = min(end, self.size)
+        """Committed entries in [start, end): read from the database, not bounded by this replica's
+        memory (which may lag another worker's commits); each is covered by a committed signed head."""
         if start >= end:
             return []
         with self.store.read() as tx:
@@ -404,6 +420,7 @@ class Ledger:
     def accepted_roots(self, issuer: str) -> set[int]:
         """Roots a proof may use: the latest, and each replaced less than the window ago,
         none from before the issuer's latest revocation."""
+        self._loaded()
         with self._state_lock:
             state = self._issuer(issuer)
             cutoff = (self.clock() - self.root_window_s) * 1000
@@ -413,10 +430,12 @@ class Ledger:
             return accepted
 
     def issuer_root(self, issuer: str) -> int:
+        self._loaded()
         with self._state_lock:
             return self._issuer(issuer).tree.root
 
     def path(self, issuer: str, leaf_index: int) -> MerklePath:
+        self._loaded()
         with self._state_lock:
             state = self._issuer(issuer)
             if leaf_index in state.revoked:
@@ -424,6 +443,7 @@ class Ledger:
             return state.tree.path(leaf_index)
 
     def frontier(self, issuer: str) -> Frontier:
+        self._loaded()
         with self._state_lock:
             return self._issuer(issuer).tree.frontier()
 
@@ -432,6 +452,7 @@ class Ledger:
             return tx.nullifier_index(_element(scope), _element(nullifier))
 
     def statistics(self) -> dict:
+        self._loaded()
         with self._state_lock:
             return {
                 "size": self.log.size,

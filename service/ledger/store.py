@@ -13,6 +13,10 @@ Tables:
 SQLite runs in WAL mode with synchronous=FULL: a transaction that returned from COMMIT is on disk.
 PostgreSQL writers from several service replicas serialise on an advisory lock held for the
 transaction; the nullifiers' primary key is the last line of defence against double use.
+
+A database that cannot be reached or written (disk full, read-only file, server down) raises
+StoreUnavailable. The connection that saw it is dropped, and every other thread's connection is
+reopened before its next use, so the store recovers by itself once the database is back.
 """
 
 from __future__ import annotations
@@ -39,6 +43,29 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS roots (issuer TEXT NOT NULL, root {blob} NOT NULL, idx {int} NOT NULL,"
     " ts_ms {int} NOT NULL, PRIMARY KEY (issuer, idx)){without_rowid}",
 ]
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or written now; retrying later may succeed."""
+
+
+class NoLedger(Exception):
+    """The database exists but holds no ledger (or does not exist at all)."""
+
+
+_SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_BUSY",
+                       "SQLITE_LOCKED", "SQLITE_PERM")
+
+
+def _transient(err: BaseException) -> bool:
+    """Errors of the database's availability (disk, permissions, connection), not of the statement."""
+    if isinstance(err, sqlite3.Error):
+        return getattr(err, "sqlite_errorname", "").startswith(_SQLITE_UNAVAILABLE)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
 def node_id(height: int, index: int) -> int:
@@ -134,17 +161,59 @@ class Store:
         self._local = threading.local()
         self._all: list = []
         self._lock = threading.Lock()
+        # Bumped whenever a connection fails: every thread then reopens its own before its next use
+        # (after a PostgreSQL restart all of them are dead, not only the one that noticed).
+        self._generation = 0
 
     def _connect(self):
         raise NotImplementedError
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.generation != self._generation:
+            self._drop()
+            conn = None
         if conn is None:
-            conn = self._local.conn = self._connect()
+            try:
+                conn = self._connect()
+            except Exception as err:
+                if _transient(err):
+                    raise StoreUnavailable(f"the database cannot be opened ({_reason(err)})") from err
+                raise
+            self._local.conn, self._local.generation = conn, self._generation
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _drop(self) -> None:
+        """Close and forget this thread's connection (it failed, or another thread's did)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is None:
+            return
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone either way
+            pass
+
+    def _failed(self, err: BaseException) -> BaseException:
+        """What to raise for `err` met in a transaction: StoreUnavailable for availability errors,
+        after dropping every connection of this store; `err` itself otherwise."""
+        if not _transient(err):
+            return err
+        with self._lock:
+            self._generation += 1
+        self._drop()
+        return StoreUnavailable(f"the database cannot be used now ({_reason(err)})")
+
+    def _reraise(self, err: BaseException):
+        failure = self._failed(err)
+        if failure is err:
+            raise err
+        raise failure from err
 
     def create_schema(self, statements: Sequence[str] = _SCHEMA) -> None:
         """Run CREATE statements written with {int}, {blob} and {without_rowid} for this dialect."""
@@ -176,16 +245,42 @@ class Store:
         self._local = threading.local()
 
 
+def _reason(err: BaseException) -> str:
+    """A short, value-free description of a driver error (PostgreSQL messages may span lines)."""
+    text = str(err).strip().splitlines()
+    return text[0][:160] if text else type(err).__name__
+
+
+def _has_ledger(store: Store) -> bool:
+    with store.read() as tx:
+        try:
+            tx.one("SELECT 1 FROM entries LIMIT 1")
+            return True
+        except Exception as err:  # noqa: BLE001 - "no such table" is a different class per driver
+            if _transient(err):
+                raise
+            return False
+
+
 class SqliteStore(Store):
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, create: bool = True):
         super().__init__()
         self._lock_fds: list[int] = []
         self._checkpointer: threading.Thread | None = None
         self._closed = threading.Event()
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not create:
+            if not self.path.is_file():
+                raise NoLedger(f"{self.path} does not exist")
+            if not _has_ledger(self):
+                self.close()
+                raise NoLedger(f"{self.path} holds no ledger")
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # SQLite creates the -wal and -shm files with the database file's permissions.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self.create_schema()
 
     def _connect(self):
@@ -207,15 +302,20 @@ class SqliteStore(Store):
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
+        conn = None
         try:
             while not self._closed.wait(CHECKPOINT_EVERY_S):
                 try:
+                    if conn is None:
+                        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for readers or writers
-                except sqlite3.OperationalError:  # busy: another process is checkpointing; next time
-                    pass
+                except sqlite3.Error:  # busy (another process checkpoints), or the disk is full: next time
+                    if conn is not None:
+                        conn.close()
+                        conn = None
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def _writer_lock(self) -> int:
         fd = getattr(self._local, "lock_fd", None)
@@ -240,28 +340,42 @@ class SqliteStore(Store):
     @contextmanager
     def _transaction(self, durable: bool) -> Iterator[Tx]:
         conn = self._conn()
-        if not durable:
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: the next durable commit flushes this one too
-        conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
         try:
-            yield Tx(self, conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")  # WAL: the next durable commit flushes this one too
+            conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
+            try:
+                yield Tx(self, conn)
+            except BaseException:
+                self._rollback(conn)
+                raise
             if conn.in_transaction:
                 conn.execute("COMMIT")
             if not durable:
                 conn.execute("PRAGMA synchronous=FULL")
+        except BaseException as err:
+            self._rollback(conn)
+            self._reraise(err)
+
+    @staticmethod
+    def _rollback(conn) -> None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:  # the connection is failing anyway; it will be dropped
+            pass
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         conn = self._conn()
-        conn.execute("BEGIN")
         try:
-            yield Tx(self, conn)
-        finally:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN")
+            try:
+                yield Tx(self, conn)
+            finally:
+                self._rollback(conn)  # a read changes nothing: ending it either way is the same
+        except BaseException as err:
+            self._reraise(err)
 
     def close(self) -> None:
         self._closed.set()
@@ -281,40 +395,58 @@ class SqliteStore(Store):
 class PostgresStore(Store):
     dialect = "postgres"
 
-    def __init__(self, dsn: str):
+    def __init__(self, dsn: str, create: bool = True):
         super().__init__()
         self.dsn = dsn
-        self.create_schema()
+        if create:
+            self.create_schema()
+        elif not _has_ledger(self):
+            self.close()
+            raise NoLedger("the database holds no ledger")
 
     def _connect(self):
         import psycopg
 
-        return psycopg.connect(self.dsn, autocommit=False)
+        # A bounded wait: a server that is down must turn into a 503 quickly, not hang a request.
+        return psycopg.connect(self.dsn, autocommit=False, connect_timeout=5)
+
+    @staticmethod
+    def _rollback(conn) -> None:
+        try:
+            conn.rollback()
+        except Exception:  # noqa: BLE001 - the connection is failing anyway; it will be dropped
+            pass
 
     @contextmanager
     def write(self, durable: bool = True, ledger_lock: bool = True) -> Iterator[Tx]:
         conn = self._conn()
         try:
             tx = Tx(self, conn)
-            if ledger_lock:
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
-            if not durable:
-                tx.execute("SET LOCAL synchronous_commit = off")
-            yield tx
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+            try:
+                if ledger_lock:
+                    tx.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+                if not durable:
+                    tx.execute("SET LOCAL synchronous_commit = off")
+                yield tx
+            except BaseException:
+                self._rollback(conn)
+                raise
+            conn.commit()
+        except BaseException as err:
+            self._reraise(err)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         conn = self._conn()
         try:
-            tx = Tx(self, conn)
-            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot, as in SQLite's WAL
-            yield tx
-        finally:
-            conn.rollback()
+            try:
+                tx = Tx(self, conn)
+                tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot, as in SQLite's WAL
+                yield tx
+            finally:
+                self._rollback(conn)
+        except BaseException as err:
+            self._reraise(err)
 
     def disk_bytes(self) -> int:
         with self.read() as tx:
@@ -322,10 +454,31 @@ class PostgresStore(Store):
                        for t in ("entries", "nodes", "nullifiers", "heads", "issuers", "roots"))
 
 
-def open_store(url: str) -> Store:
-    """sqlite:///path/to/ledger.db or postgresql://user@host:port/db."""
-    if url.startswith("sqlite:///"):
-        return SqliteStore(url[len("sqlite:///") :])
+def private_dir(path: Path) -> None:
+    """Create `path` (and parents) for this user only; tighten a group- or world-open one that this
+    user owns (never a shared directory such as /tmp, which has the sticky bit)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = path.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.geteuid() and not st.st_mode & 0o1000:
+        path.chmod(0o700)
+
+
+def open_store(url: str, create: bool = True) -> Store:
+    """sqlite:///path/to/ledger.db or postgresql://user@host:port/db. With create=False, a database
+    that does not exist or holds no ledger raises NoLedger (nothing is created)."""
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return SqliteStore(url[len("sqlite:///") :], create)
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(url)
-    raise ValueError(f"unsupported ledger database URL {url!r} (sqlite:///… or postgresql://…)")
+        return PostgresStore(url, create)
+    raise ValueError("unsupported ledger database URL (sqlite:///path/to/ledger.db or postgresql://user@host/db)")
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit to print."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=netloc[0].split(":", 1)[0] + ":***@" + netloc[1]))
