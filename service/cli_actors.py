@@ -20,13 +20,28 @@ verifier_app = typer.Typer(no_args_is_help=True, help="Proof requests and presen
 
 URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service base URL")
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")
+KEY_FILE = typer.Option(..., "--key-file", envvar="ZKELIG_ISSUER_KEY_FILE",
+                        help="the issuer's Ed25519 signing key (PEM), made by `zkelig issuer keygen`")
+
+
+def _issuer_key(path: Path):
+    from zkcore.errors import InvalidEncoding
+
+    from .ledger.statements import IssuerKey
+
+    try:
+        return IssuerKey.load(path)
+    except OSError as err:
+        raise typer.BadParameter(f"cannot read the key file {path}: {err.strerror}") from None
+    except InvalidEncoding as err:
+        raise typer.BadParameter(str(err)) from None
 
 
 @contextmanager
-def _client(url: str, api_key: str):
+def _client(url: str, api_key: str, issuer_key=None):
     from .client import ApiError, ZkeligClient
 
-    client = ZkeligClient(url, api_key)
+    client = ZkeligClient(url, api_key, issuer_key=issuer_key)
     try:
         yield client
     except ApiError as err:
@@ -57,18 +72,43 @@ def register_issuer(name: str, public_key: str = typer.Argument(..., help="Ed255
         _print(c.register_issuer(name, base64.b64decode(public_key)))
 
 
+@issuer_app.command("keygen")
+def keygen(key_file: Path = typer.Argument(..., help="where to write the new key (PEM, mode 0600; never overwritten)")) -> None:
+    """Make an issuer's Ed25519 signing key; prints the public key (base64) to register with the admin."""
+    from .ledger.statements import IssuerKey
+
+    key = IssuerKey.generate()
+    try:
+        key.save(key_file)
+    except FileExistsError:
+        raise typer.BadParameter(f"{key_file} exists; choose another file (keys are never overwritten)") from None
+    except OSError as err:
+        raise typer.BadParameter(f"cannot write {key_file}: {err.strerror}") from None
+    typer.echo(base64.b64encode(key.public_key).decode())
+
+
 @issuer_app.command("issue")
 def issue(issuer: str, orders: Path = typer.Argument(..., help='JSON list of {"schema", "id_commitment", "attributes", "expiry"}'),
-          url: str = URL, api_key: str = API_KEY) -> None:
-    """Issue credentials from a JSON file; prints what each holder receives."""
-    with _client(url, api_key) as c:
+          key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Issue credentials from a JSON file, signed here with the issuer's key; prints what each holder receives."""
+    with _client(url, api_key, _issuer_key(key_file)) as c:
         _print(c.issue(issuer, json.loads(orders.read_text())))
 
 
 @issuer_app.command("revoke")
-def revoke(issuer: str, leaf_index: int, url: str = URL, api_key: str = API_KEY) -> None:
-    with _client(url, api_key) as c:
+def revoke(issuer: str, leaf_index: int, key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Revoke a credential by its leaf index, signed here with the issuer's key."""
+    with _client(url, api_key, _issuer_key(key_file)) as c:
         _print({"log_index": c.revoke(issuer, leaf_index)})
+
+
+@issuer_app.command("rotate-key")
+def rotate_key(issuer: str, new_key_file: Path = typer.Argument(..., help="the new key (from `zkelig issuer keygen`)"),
+               key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Replace the issuer's signing key; the current key (--key-file) signs the new one."""
+    new_key = _issuer_key(new_key_file)
+    with _client(url, api_key, _issuer_key(key_file)) as c:
+        _print({"log_index": c.rotate_issuer_key(issuer, new_key)})
 
 
 @verifier_app.command("request")

@@ -3,16 +3,23 @@
 from .checkpoint import LedgerKey, Receipt, SignedHead
 from .ledger import (
     BadRevocation,
+    BadStatement,
+    ClaimRefused,
     DuplicateRegistration,
     Ledger,
     LedgerError,
     NullifierReused,
+    StaleStatement,
     UnknownIssuer,
 )
+from .statements import IssuerKey, SignedIssuance
 from .store import PostgresStore, SqliteStore, Store, open_store
 
 __all__ = [
     "BadRevocation",
+    "BadStatement",
+    "ClaimRefused",
+    "IssuerKey",
     "DuplicateRegistration",
     "Ledger",
     "LedgerError",
@@ -21,6 +28,8 @@ __all__ = [
     "PostgresStore",
     "Receipt",
     "SignedHead",
+    "SignedIssuance",
+    "StaleStatement",
     "SqliteStore",
     "Store",
     "UnknownIssuer",
