@@ -59,7 +59,7 @@ def start_server(data: str) -> tuple[subprocess.Popen, str]:
 def presentations(url: str, n: int, tag: str) -> tuple[ZkeligClient, list[tuple[str, dict]]]:
     keys = ensure_keys()
     admin = ZkeligClient(url, ADMIN)
-    issuer = admin.with_key(admin.register_issuer(f"registry-{tag}", os.urandom(32))["api_key"])
+    issuer = admin.enrol_issuer(f"registry-{tag}")
     verifier = admin.with_key(admin.create_key("verifier", "hospital-a"))
     secret = cr.new_secret()
     issued = issuer.issue(f"registry-{tag}", [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),

@@ -22,6 +22,22 @@ verifier_app = typer.Typer(no_args_is_help=True, help="Proof requests and presen
 
 URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service base URL")
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")
+KEY_FILE = typer.Option(..., "--key-file", envvar="ZKELIG_ISSUER_KEY_FILE",
+                        help="the issuer's Ed25519 signing key (PEM), made by `zkelig issuer keygen`")
+
+
+def _issuer_key(path: Path):
+    from zkcore.errors import InvalidEncoding
+
+    from .cli_errors import fail
+    from .ledger.statements import IssuerKey
+
+    try:
+        return IssuerKey.load(path)
+    except OSError as err:
+        fail(f"cannot read the key file {path} ({err.strerror}): give the file `zkelig issuer keygen` wrote")
+    except InvalidEncoding as err:
+        fail(f"{err}: give the file `zkelig issuer keygen` wrote")
 
 
 _WHAT_TO_DO = {401: "give a valid API key (--api-key or ZKELIG_API_KEY)",
@@ -30,12 +46,12 @@ _WHAT_TO_DO = {401: "give a valid API key (--api-key or ZKELIG_API_KEY)",
 
 
 @contextmanager
-def _client(url: str, api_key: str):
+def _client(url: str, api_key: str, issuer_key=None):
     from .cli_errors import connection_problem, fail
     from .client import ApiError, ZkeligClient
 
     try:
-        client = ZkeligClient(url, api_key)
+        client = ZkeligClient(url, api_key, issuer_key=issuer_key)
     except Exception as err:  # noqa: BLE001 - httpx refuses a malformed base URL here
         fail(connection_problem(url, err) or f"{url!r} is not a service URL")
     try:
@@ -128,33 +144,27 @@ def register_issuer(name: str, public_key: str = typer.Argument(..., help="Ed255
 
 
 @issuer_app.command("keygen")
-def keygen(key_file: Path = typer.Argument(..., help="where to write the private key (PEM, created 0600)")) -> None:
-    """Make an issuer's Ed25519 key pair; prints the public key (base64) to register. Exit codes: 0 done, 2 failed."""
-    import os
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+def keygen(key_file: Path = typer.Argument(..., help="where to write the new key (PEM, mode 0600; never overwritten)")) -> None:
+    """Make an issuer's Ed25519 signing key; prints the public key (base64) to register with the admin.
+    Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
+    from .ledger.statements import IssuerKey
 
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key = IssuerKey.generate()
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        key.save(key_file)
     except FileExistsError:
-        fail(f"{key_file} already exists: keep it, or give another path")
+        fail(f"{key_file} already exists: keep it, or give another path (keys are never overwritten)")
     except OSError as err:
         fail(f"cannot create {key_file} ({err.strerror}): give a writable path")
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    typer.echo(base64.b64encode(raw).decode())
+    typer.echo(base64.b64encode(key.public_key).decode())
 
 
 @issuer_app.command("issue")
 def issue(issuer: str, orders: Path = typer.Argument(..., help='JSON list of {"schema", "id_commitment", "attributes", "expiry"}'),
-          url: str = URL, api_key: str = API_KEY) -> None:
-    """Issue credentials from a JSON file; prints what each holder receives. Exit codes: 0 done, 2 failed."""
+          key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Issue credentials from a JSON file, signed here with the issuer's key; prints what each holder receives.
+    Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
 
     try:
@@ -163,15 +173,24 @@ def issue(issuer: str, orders: Path = typer.Argument(..., help='JSON list of {"s
         fail(f"cannot read {orders} ({err.strerror}): give the orders' JSON file")
     except ValueError:
         fail(f"{orders} is not JSON: give a list of credential orders")
-    with _client(url, api_key) as c:
+    with _client(url, api_key, _issuer_key(key_file)) as c:
         _print(c.issue(issuer, parsed))
 
 
 @issuer_app.command("revoke")
-def revoke(issuer: str, leaf_index: int, url: str = URL, api_key: str = API_KEY) -> None:
-    """Revoke a credential by its leaf index. Exit codes: 0 done, 2 failed."""
-    with _client(url, api_key) as c:
+def revoke(issuer: str, leaf_index: int, key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Revoke a credential by its leaf index, signed here with the issuer's key. Exit codes: 0 done, 2 failed."""
+    with _client(url, api_key, _issuer_key(key_file)) as c:
         _print({"log_index": c.revoke(issuer, leaf_index)})
+
+
+@issuer_app.command("rotate-key")
+def rotate_key(issuer: str, new_key_file: Path = typer.Argument(..., help="the new key (from `zkelig issuer keygen`)"),
+               key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+    """Replace the issuer's signing key; the current key (--key-file) signs the new one."""
+    new_key = _issuer_key(new_key_file)
+    with _client(url, api_key, _issuer_key(key_file)) as c:
+        _print({"log_index": c.rotate_issuer_key(issuer, new_key)})
 
 
 @verifier_app.command("request")

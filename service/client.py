@@ -4,6 +4,7 @@ regulator's tooling would call. Errors come back as ApiError with the problem's 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -13,13 +14,29 @@ import httpx
 from circuits import credentials as cr
 from circuits.requests import Presentation, ProofRequest, prove_request
 from zkcore.groth16 import ProvingKey
-from zkcore.merkle.poseidon_tree import MerklePath
+from zkcore.merkle.poseidon_tree import Frontier, MerklePath
+
+from .ledger.statements import IssuerKey
+
+STALE_RETRIES = 3  # another issuance of the same issuer landed between our frontier read and our write
 
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, detail: str):
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
+
+
+def _date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def credential_from_order(issuer: str, order: dict) -> cr.Credential:
+    """The issuer's side of issuance: the credential for one order {"schema", "id_commitment",
+    "attributes", "expiry"} (dates as datetime.date or ISO text), with a fresh nonce."""
+    schema = cr.schema(order["schema"])
+    values = {name: _date(v) if schema.kind(name) is cr.Kind.DATE else v for name, v in order["attributes"].items()}
+    return cr.issue(schema, issuer, int(order["id_commitment"]), values, _date(order["expiry"]))
 
 
 def _json_default(value):
@@ -30,12 +47,13 @@ def _json_default(value):
 
 class ZkeligClient:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, issuer_key: IssuerKey | None = None):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self.issuer_key = issuer_key  # an issuer's signing key: it signs here and never leaves this process
 
-    def with_key(self, api_key: str) -> ZkeligClient:
-        return ZkeligClient(str(self.http.base_url), api_key, self.http.timeout.read, self.http._transport)
+    def with_key(self, api_key: str, issuer_key: IssuerKey | None = None) -> ZkeligClient:
+        return ZkeligClient(str(self.http.base_url), api_key, self.http.timeout.read, self.http._transport, issuer_key)
 
     def close(self) -> None:
         self.http.close()
@@ -78,14 +96,64 @@ class ZkeligClient:
     def register_issuer(self, name: str, public_key: bytes) -> dict:
         return self._call("POST", "/v1/issuers", {"name": name, "public_key": base64.b64encode(public_key).decode()})
 
+    def enrol_issuer(self, name: str, issuer_key: IssuerKey | None = None) -> ZkeligClient:
+        """Register an issuer (admin) and return a client acting for it, holding its signing key."""
+        issuer_key = issuer_key or IssuerKey.generate()
+        return self.with_key(self.register_issuer(name, issuer_key.public_key)["api_key"], issuer_key)
+
     # --- issuers ---
 
+    def _signing_key(self) -> IssuerKey:
+        if self.issuer_key is None:
+            raise ValueError("issuing needs the issuer's signing key: ZkeligClient(..., issuer_key=IssuerKey.load(path))")
+        return self.issuer_key
+
+    def frontier(self, issuer: str) -> dict:
+        """The issuer tree's state to sign against: origin, size, root, frontier, key and rotation count."""
+        body = self._call("GET", f"/v1/ledger/issuers/{issuer}/frontier")
+        return {**body, "frontier": Frontier.from_bytes(base64.b64decode(body["frontier"]))}
+
     def issue(self, issuer: str, orders: Sequence[dict]) -> dict:
-        """orders: {"schema", "id_commitment", "attributes", "expiry"} each; dates as datetime.date."""
-        return self._call("POST", f"/v1/issuers/{issuer}/credentials", {"credentials": list(orders)})
+        """Issue credentials: each order {"schema", "id_commitment", "attributes", "expiry"} becomes a leaf
+        computed here, and the leaves are signed here; only leaves and the signature reach the service.
+
+        Returns the issuer, its new root and, per order, what the holder keeps (credential, leaf index)."""
+        key = self._signing_key()
+        credentials = [credential_from_order(issuer, order) for order in orders]
+        leaves = [c.leaf for c in credentials]
+        for attempt in range(STALE_RETRIES):
+            state = self.frontier(issuer)
+            signed = key.sign_issuance(state["origin"], issuer, state["frontier"], leaves)
+            body = {"first_leaf": signed.first_leaf, "leaves": [str(x) for x in leaves], "root": str(signed.root),
+                    "signature": base64.b64encode(signed.signature).decode()}
+            try:
+                placed = self._call("POST", f"/v1/issuers/{issuer}/credentials", body)
+                break
+            except ApiError as err:
+                if err.code != "stale_statement" or attempt == STALE_RETRIES - 1:
+                    raise
+        issued = [{"credential": dataclasses.replace(c, leaf_index=p["leaf_index"]).to_json(), **p}
+                  for c, p in zip(credentials, placed["placed"])]
+        return {"issuer": issuer, "root": placed["root"], "credentials": issued}
 
     def revoke(self, issuer: str, leaf_index: int) -> int:
-        return self._call("POST", f"/v1/issuers/{issuer}/revocations", {"leaf_index": leaf_index})["log_index"]
+        """Revoke a leaf, signing the root the issuer's tree has without it."""
+        key = self._signing_key()
+        origin = self.frontier(issuer)["origin"]
+        root, signature = key.sign_revocation(origin, issuer, self.path(issuer, leaf_index))
+        body = {"leaf_index": leaf_index, "root": str(root), "signature": base64.b64encode(signature).decode()}
+        return self._call("POST", f"/v1/issuers/{issuer}/revocations", body)["log_index"]
+
+    def rotate_issuer_key(self, issuer: str, new_key: IssuerKey) -> int:
+        """Replace the issuer's key (signed by the current one); this client signs with the new key after."""
+        state = self.frontier(issuer)
+        rotation = state["rotation"] + 1
+        signature = self._signing_key().sign_rotation(state["origin"], issuer, rotation, new_key.public_key)
+        body = {"rotation": rotation, "public_key": base64.b64encode(new_key.public_key).decode(),
+                "signature": base64.b64encode(signature).decode()}
+        index = self._call("POST", f"/v1/issuers/{issuer}/keys", body)["log_index"]
+        self.issuer_key = new_key
+        return index
 
     # --- holders ---
 

@@ -124,9 +124,10 @@ def run_demo(data_dir: Path | None = None) -> int:
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
         admin = ZkeligClient(server.url, admin_key)
-        registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
-        insurer_a = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
-        admin.register_issuer("insurer-b", os.urandom(32))
+        # Each issuer keeps its signing key: it signs every issuance and revocation, and the audit checks it.
+        registry = admin.enrol_issuer("civil-registry")
+        insurer_a = admin.enrol_issuer("insurer-a")
+        admin.enrol_issuer("insurer-b")
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         enrol_a = admin.with_key(admin.create_key("verifier", "insurer-a"))
         enrol_b = admin.with_key(admin.create_key("verifier", "insurer-b"))

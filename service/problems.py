@@ -21,7 +21,8 @@ TYPE_BASE = "https://zkelig.example/problems/"
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                  409: "conflict", 413: "body_too_large", 415: "unsupported_media_type", 422: "invalid_request",
                  429: "rate_limited", 500: "internal_error", 503: "unavailable"}
-_LEDGER_STATUS = {"unknown_issuer": 404, "already_registered": 409, "bad_revocation": 409, "nullifier_reused": 409}
+_LEDGER_STATUS = {"unknown_issuer": 404, "already_registered": 409, "bad_revocation": 409, "nullifier_reused": 409,
+                  "bad_statement": 403, "stale_statement": 409}
 RETRY_AFTER_S = 5  # what a client is told to wait when the database cannot be used
 
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="an organisation id")]
 Decimal = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="a field element in decimal")]
-AttributeValue = int | dt.date
 
 
 class Strict(BaseModel):
@@ -67,19 +66,19 @@ class ApiKeyCreated(BaseModel):
     api_key: str
 
 
-class CredentialOrder(Strict):
-    schema_name: Annotated[str, Field(alias="schema", max_length=64)]
-    id_commitment: Decimal
-    attributes: Annotated[dict[str, AttributeValue], Field(max_length=8)]
-    expiry: dt.date
+Signature = Annotated[str, Field(min_length=86, max_length=88, description="Ed25519 signature, base64")]
 
 
-class IssueRequest(Strict):
-    credentials: Annotated[list[CredentialOrder], Field(min_length=1, max_length=1000)]
+class SignedLeaves(Strict):
+    """New credential leaves, signed by the issuer (service.ledger.statements: issuance)."""
+
+    first_leaf: Annotated[int, Field(ge=0, lt=2**32, description="the issuer tree's next leaf index")]
+    leaves: Annotated[list[Decimal], Field(min_length=1, max_length=1000)]
+    root: Annotated[Decimal, Field(description="the issuer tree's root after these leaves")]
+    signature: Signature
 
 
-class IssuedCredential(BaseModel):
-    credential: dict
+class PlacedLeaf(BaseModel):
     leaf_index: int
     log_index: int
 
@@ -87,11 +86,23 @@ class IssuedCredential(BaseModel):
 class IssueResponse(BaseModel):
     issuer: str
     root: str
-    credentials: list[IssuedCredential]
+    placed: list[PlacedLeaf]
 
 
 class RevocationRequest(Strict):
+    """A revocation, signed by the issuer (service.ledger.statements: revocation)."""
+
     leaf_index: Annotated[int, Field(ge=0, lt=2**32)]
+    root: Annotated[Decimal, Field(description="the issuer tree's root once this leaf is 0")]
+    signature: Signature
+
+
+class KeyRotation(Strict):
+    """The issuer's next key, signed by its current key (service.ledger.statements: key)."""
+
+    rotation: Annotated[int, Field(ge=1, lt=2**32, description="this rotation's number, counted from 1")]
+    public_key: Annotated[str, Field(min_length=43, max_length=44, description="Ed25519 public key, base64")]
+    signature: Signature
 
 
 class LogIndex(BaseModel):

@@ -5,6 +5,7 @@ import sys
 import threading
 from pathlib import Path
 
+from issuers import issue_retrying, register
 from service.ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 
 
@@ -12,7 +13,7 @@ def main() -> None:
     url, key_file, tag = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     ledger = Ledger(open_store(url), LedgerKey.load_or_create(key_file), tree_depth=20)
     try:
-        ledger.register_issuer("insurer-a", b"\x01" * 32)
+        register(ledger, "insurer-a")
     except DuplicateRegistration:
         pass
     out = threading.Lock()
@@ -21,7 +22,7 @@ def main() -> None:
     def commitments(thread: int) -> None:
         for i in range(10**9):
             leaf = (tag << 40) + (thread << 32) + i
-            (_, index), = ledger.issue("insurer-a", [leaf])
+            (_, index), = issue_retrying(ledger, "insurer-a", [leaf])
             with out:
                 print(f"{index} commitment {leaf}", flush=True)
 

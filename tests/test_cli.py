@@ -68,13 +68,14 @@ def test_setup_generates_once_then_reuses(tmp_path):
 
 
 def test_audit_command_on_a_database(tmp_path):
+    from issuers import issue, register
     from service.ledger import Ledger, LedgerKey, open_store
 
     url, key_file = f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path / "ledger.key"
     ledger = Ledger(open_store(url), LedgerKey.load_or_create(key_file), tree_depth=8)
-    ledger.register_issuer("insurer-a", bytes(32))
+    register(ledger, "insurer-a")
     for i in range(5):
-        ledger.issue("insurer-a", [i + 1])
+        issue(ledger, "insurer-a", [i + 1])
     ledger.use_nullifier(1, 2, "hospital-a", bytes(32))
     ledger.close()
     ok = zkelig("audit", "--db", url, "--key-file", str(key_file), "--tree-depth", "8")

@@ -15,6 +15,7 @@ from service.ledger import (
     NullifierReused,
     Receipt,
     SignedHead,
+    SignedIssuance,
     UnknownIssuer,
     open_store,
 )
@@ -24,6 +25,8 @@ from zkcore.errors import InvalidEncoding, InvalidProof
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import verify_path
 from zkcore.params import R
+
+from issuers import issue, register, revoke, signed
 
 DEPTH = 8
 ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
@@ -37,6 +40,9 @@ any_entry = st.one_of(
     st.builds(e.Revocation, ids, u64),
     st.builds(e.NullifierUsed, elements, elements, ids, b32),
     st.builds(e.IssuerRoot, ids, u64, elements),
+    st.builds(e.IssuanceSigned, ids, u64, u64, b32, elements, st.binary(min_size=64, max_size=64)),
+    st.builds(e.RevocationSigned, ids, u64, elements, st.binary(min_size=64, max_size=64)),
+    st.builds(e.IssuerKeyRotated, ids, u64, b32, st.binary(min_size=64, max_size=64)),
 )
 
 
@@ -64,7 +70,7 @@ def test_entries_refuse_what_is_not_canonical():
 
 def test_no_entry_kind_has_a_free_form_field():
     for cls, fields in e._LAYOUT.values():
-        assert {codec for _, codec in fields} <= {"id", "u64", "element", "bytes32"}, cls
+        assert {codec for _, codec in fields} <= {"id", "u64", "element", "bytes32", "bytes64"}, cls
 
 
 def test_checkpoints_sign_verify_and_refuse_tampering():
@@ -101,11 +107,11 @@ class FakeClock:
 
 
 def populate(led):
-    led.register_issuer("insurer-a", b"\x01" * 32)
-    led.register_issuer("registry", b"\x02" * 32)
+    register(led, "insurer-a")
+    register(led, "registry")
     led.register_circuit("credential-query-d20-q4-m8", hashlib.sha256(b"vk").digest())
-    issued = led.issue("insurer-a", [101, 102, 103, 104, 105])
-    led.issue("registry", [7])
+    issued = issue(led, "insurer-a", [101, 102, 103, 104, 105])
+    issue(led, "registry", [7])
     return issued
 
 
@@ -131,8 +137,8 @@ def test_ledger_appends_proves_and_signs(ledger):
 def test_proofs_over_stored_nodes_are_right_and_batched_on_postgres(ledger, monkeypatch):
     """On PostgreSQL (a round trip per query) in one query; on SQLite a node at a time."""
     for k in range(10):  # heads at several sizes; nodes of height ≥ 4 stored
-        ledger.register_issuer(f"issuer-{k}", bytes([k + 1]) * 32)
-        ledger.issue(f"issuer-{k}", list(range(1, 1 << min(DEPTH, 5))))
+        register(ledger, f"issuer-{k}")
+        issue(ledger, f"issuer-{k}", list(range(1, 1 << min(DEPTH, 5))))
     head = ledger.head()
     data = ledger.entries(0, head.size)
     queries = []
@@ -163,24 +169,24 @@ def test_issuer_trees_paths_and_revocation(ledger):
     assert verify_path(root, 104, ledger.path("insurer-a", 3))
     ledger.clock_.now += 3601
     assert ledger.accepted_roots("insurer-a") == {root}  # the roots it replaced aged out of the window
-    ledger.issue("insurer-a", [106])
+    issue(ledger, "insurer-a", [106])
     second = ledger.issuer_root("insurer-a")
     assert ledger.accepted_roots("insurer-a") == {root, second}  # replaced just now: still accepted
     ledger.clock_.now += 3601
-    ledger.issue("insurer-a", [107])
+    issue(ledger, "insurer-a", [107])
     newest = ledger.issuer_root("insurer-a")
     assert ledger.accepted_roots("insurer-a") == {second, newest}  # root was replaced over an hour ago
-    ledger.revoke("insurer-a", 3)
+    revoke(ledger, "insurer-a", 3)
     assert newest not in ledger.accepted_roots("insurer-a")  # a revocation retires earlier roots at once
     assert ledger.accepted_roots("insurer-a") == {ledger.issuer_root("insurer-a")}
     with pytest.raises(BadRevocation):
         ledger.path("insurer-a", 3)
     with pytest.raises(BadRevocation):
-        ledger.revoke("insurer-a", 3)
+        revoke(ledger, "insurer-a", 3)
     with pytest.raises(BadRevocation):
-        ledger.revoke("insurer-a", 99)
+        revoke(ledger, "insurer-a", 99)
     with pytest.raises(UnknownIssuer):
-        ledger.issue("nobody", [1])
+        ledger.issue("nobody", signed(ledger, "insurer-a", [1]))
     with pytest.raises(DuplicateRegistration):
         ledger.register_issuer("registry", b"\x03" * 32)
     assert verify_path(ledger.issuer_root("insurer-a"), 105, ledger.path("insurer-a", 4))
@@ -197,13 +203,15 @@ def test_nullifiers_are_single_use_per_scope(ledger):
 
 
 def test_bad_input_in_a_batch_loses_nothing_else(ledger):
-    ledger.register_issuer("insurer-a", b"\x01" * 32)
-    futures = [ledger.issue_async("insurer-a", [1]), ledger.issue_async("insurer-a", [R]),
-               ledger.use_nullifier_async(1, 2, "Not An Id", b"\x00" * 32), ledger.issue_async("insurer-a", [2])]
-    assert futures[0].result()[0][0] == 0 and futures[3].result()[0][0] == 1
-    for f in futures[1:3]:
-        with pytest.raises(InvalidEncoding):
-            f.result()
+    register(ledger, "insurer-a")
+    with pytest.raises(InvalidEncoding):  # refused before it is queued
+        ledger.issue_async("insurer-a", SignedIssuance(0, (R,), 0, bytes(64)))
+    futures = [ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [1])),
+               ledger.use_nullifier_async(1, 2, "Not An Id", b"\x00" * 32),
+               ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [2], after=[1]))]
+    assert futures[0].result()[0][0] == 0 and futures[2].result()[0][0] == 1
+    with pytest.raises(InvalidEncoding):
+        futures[1].result()
     assert ledger.issuer_root("insurer-a") == ledger.frontier("insurer-a").root
 
 
@@ -211,13 +219,13 @@ def test_state_survives_reopening(store_url):
     key = LedgerKey.generate()
     first = Ledger(open_store(store_url), key, tree_depth=DEPTH)
     populate(first)
-    first.revoke("insurer-a", 1)
+    revoke(first, "insurer-a", 1)
     head, stats, root = first.head(), first.statistics(), first.issuer_root("insurer-a")
     first.close()
     again = Ledger(open_store(store_url), key, tree_depth=DEPTH)
     assert again.head() == head and again.statistics() == stats and again.issuer_root("insurer-a") == root
     assert again.accepted_roots("insurer-a") == {root}
-    assert again.issue("insurer-a", [9]) == [(5, head.size)]
+    assert issue(again, "insurer-a", [9]) == [(5, head.size)]
     again.close()
 
 
@@ -253,7 +261,7 @@ def test_nullifier_race_between_replicas_accepts_exactly_one(store_url):
 def test_audit_passes_a_clean_ledger_and_names_a_flipped_byte(ledger, store_url):
     populate(ledger)
     ledger.use_nullifier(3, 4, "hospital-a", bytes(32))
-    ledger.revoke("insurer-a", 0)
+    revoke(ledger, "insurer-a", 0)
     key = ledger.key.public_key
     report = audit(DatabaseSource(open_store(store_url)), key, DEPTH)
     assert report.ok, report.problem
@@ -292,16 +300,16 @@ def test_a_replica_sees_another_replicas_revocation_at_once(store_url):
     a = Ledger(open_store(store_url), key, tree_depth=DEPTH)
     b = Ledger(open_store(store_url), key, tree_depth=DEPTH)
     try:
-        a.register_issuer("insurer-a", b"\x01" * 32)
-        a.issue("insurer-a", [11, 12, 13])
+        register(a, "insurer-a")
+        issue(a, "insurer-a", [11, 12, 13])
         b.refresh()
         before = b.issuer_root("insurer-a")
         assert before in b.accepted_roots("insurer-a") and b.head() == a.head()
-        a.revoke("insurer-a", 1)
+        revoke(a, "insurer-a", 1)
         b.refresh()
         assert before not in b.accepted_roots("insurer-a")
         assert b.issuer_root("insurer-a") == a.issuer_root("insurer-a")
-        assert b.issue("insurer-a", [14]) == [(3, a.head().size)]  # b writes after catching up
+        assert issue(b, "insurer-a", [14]) == [(3, a.head().size)]  # b writes after catching up
         a.refresh()
         assert a.head() == b.head() and a.statistics() == b.statistics()
     finally:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from circuits import credentials as cr
 from service.app import create_app
 from service.client import ApiAuditSource, ApiError, ZkeligClient
+from service.ledger import IssuerKey
 from service.ledger.audit import audit
 from service.settings import Settings
 from service.verification import verify_receipt_signature
@@ -67,8 +68,8 @@ def world(live):
     """Issuers, verifiers and one holder with a person and an insurance credential."""
     url, _ = live
     admin = ZkeligClient(url, ADMIN)
-    registry = admin.with_key(admin.register_issuer("registry", os.urandom(32))["api_key"])
-    insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
+    registry = admin.enrol_issuer("registry")
+    insurer = admin.enrol_issuer("insurer-a")
     hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
     other = admin.with_key(admin.create_key("verifier", "hospital-b"))
     phone = ZkeligClient(url)
@@ -126,13 +127,15 @@ def test_replays_to_another_challenge_or_scope_are_refused(world):
 
 def test_roles_are_enforced(world):
     w, url = world, world["url"]
-    anonymous = ZkeligClient(url)
+    signing = IssuerKey.generate()  # a key of its own: the service must refuse on the API key alone
+    anonymous = ZkeligClient(url, issuer_key=signing)
+    hospital = ZkeligClient(url, w["hospital"].http.headers["Authorization"].split()[1], issuer_key=signing)
     order = [{"schema": "person.v1", "id_commitment": "1", "attributes": {"birthdate": dt.date(2000, 1, 1), "country": 1},
               "expiry": TODAY}]
     cases = [
         (lambda: anonymous.issue("registry", order), 401),
-        (lambda: ZkeligClient(url, "zk_not_a_key").issue("registry", order), 401),
-        (lambda: w["hospital"].issue("registry", order), 403),
+        (lambda: ZkeligClient(url, "zk_not_a_key", issuer_key=signing).issue("registry", order), 401),
+        (lambda: hospital.issue("registry", order), 403),
         (lambda: w["insurer"].issue("registry", order), 403),  # an issuer acts only for itself
         (lambda: w["insurer"].revoke("registry", 0), 403),
         (lambda: w["registry"].create_request("hospital-a", "s", ["registry"], "age_at_least", years=18), 403),
@@ -338,6 +341,37 @@ def test_cli_helpers_talk_to_the_service(world, tmp_path):
     again = zkelig("verifier", "submit", "pharmacy-1", request_id, str(tmp_path / "p.json"), key=pharmacy_key)
     assert again.returncode == 1 and json.loads(again.stdout)["body"]["decision"] == "refused"  # the receipt, still
     assert again.stderr == "refused: request_already_answered\n"
-    refused = zkelig("issuer", "revoke", "registry", "0", key=pharmacy_key)
+    made = zkelig("issuer", "keygen", str(tmp_path / "issuer.pem"), key="")
+    assert made.returncode == 0 and len(base64.b64decode(made.stdout)) == 32
+    assert (tmp_path / "issuer.pem").stat().st_mode & 0o777 == 0o600
+    twice = zkelig("issuer", "keygen", str(tmp_path / "issuer.pem"), key="")
+    assert twice.returncode == 2 and "already exists" in twice.stderr and "Traceback" not in twice.stderr
+    refused = zkelig("issuer", "revoke", "registry", "0", "--key-file", str(tmp_path / "issuer.pem"), key=pharmacy_key)
     assert refused.returncode == 2 and refused.stderr.startswith("error: forbidden") and "Traceback" not in refused.stderr
     assert refused.stderr.count("\n") == 1
+
+
+def test_issuance_needs_the_issuers_signature(world):
+    """Issuance, revocation and key rotation over HTTP carry the issuer's signature; the audit checks them."""
+    w, url = world, world["url"]
+    insurer_key = w["insurer"].http.headers["Authorization"].split()[1]
+    state = w["insurer"].frontier("insurer-a")
+    forged = IssuerKey.generate().sign_issuance(state["origin"], "insurer-a", state["frontier"], [12345])
+    body = {"first_leaf": forged.first_leaf, "leaves": ["12345"], "root": str(forged.root),
+            "signature": base64.b64encode(forged.signature).decode()}
+    response = _raw(url, "POST", "/v1/issuers/insurer-a/credentials", insurer_key, json=body)
+    assert response.status_code == 403 and response.json()["code"] == "bad_statement", response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    old = w["insurer"].issuer_key
+    w["insurer"].rotate_issuer_key("insurer-a", IssuerKey.generate())
+    stale = ZkeligClient(url, insurer_key, issuer_key=old)  # the replaced key signs no more
+    order = [{"schema": "insurance.v1", "id_commitment": "7", "expiry": TODAY,
+              "attributes": {"plan": 1, "insured_from": TODAY, "insured_until": TODAY, "annual_cap_cents": 1, "region": 1}}]
+    with pytest.raises(ApiError) as err:
+        stale.issue("insurer-a", order)
+    assert err.value.code == "bad_statement"
+    issued = w["insurer"].issue("insurer-a", order)["credentials"][0]
+    w["insurer"].revoke("insurer-a", issued["leaf_index"])
+    key = base64.b64decode(w["phone"].ledger_key()["public_key"])
+    report = audit(ApiAuditSource(url), key)
+    assert report.ok and report.kinds["ISSUER_KEY_ROTATED"] == 1, report.problem

@@ -3,16 +3,23 @@
 from .checkpoint import LedgerKey, Receipt, SignedHead
 from .ledger import (
     BadRevocation,
+    BadStatement,
+    ClaimRefused,
     DuplicateRegistration,
     Ledger,
     LedgerError,
     NullifierReused,
+    StaleStatement,
     UnknownIssuer,
 )
+from .statements import IssuerKey, SignedIssuance
 from .store import NoLedger, PostgresStore, SqliteStore, Store, StoreUnavailable, open_store, redacted
 
 __all__ = [
     "BadRevocation",
+    "BadStatement",
+    "ClaimRefused",
+    "IssuerKey",
     "DuplicateRegistration",
     "Ledger",
     "LedgerError",
@@ -22,6 +29,8 @@ __all__ = [
     "PostgresStore",
     "Receipt",
     "SignedHead",
+    "SignedIssuance",
+    "StaleStatement",
     "SqliteStore",
     "Store",
     "StoreUnavailable",

@@ -6,6 +6,10 @@ API), `audit` rebuilds the RFC 6962 log and every issuer's Poseidon tree and che
 - every entry decodes canonically and makes sense where it stands (issuers registered once,
   commitments at the next leaf index of a registered issuer, revocations of live leaves, root
   snapshots equal to the rebuilt tree, each nullifier used once per scope);
+- every change of an issuer's tree (commitments, a revocation) is followed by the issuer's signed
+  statement covering exactly that change and the root it results in, under the key the issuer
+  registered or rotated to (each rotation signed by the key it replaces): the ledger's operator,
+  who holds the ledger key and the database, cannot add or remove a credential unnoticed;
 - every signed head verifies under the ledger's public key and its root is the rebuilt log's root
   at its size; consecutive heads are consistent (the source's consistency proof verifies);
 - no entry lies beyond the latest signed head.
@@ -26,7 +30,8 @@ from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import PoseidonTree
 
 from . import entries as e
-from .checkpoint import SignedHead
+from . import statements as st
+from .checkpoint import SignedHead, verify_signature
 from .ledger import DEFAULT_TREE_DEPTH
 from .log import CompactRange, StoredNodes
 
@@ -62,14 +67,18 @@ class AuditReport:
 
 
 class _Replay:
-    def __init__(self, tree_depth: int):
-        self.depth = tree_depth
+    def __init__(self, tree_depth: int, origin: str = ""):
+        self.depth, self.origin = tree_depth, origin
         self.log = CompactRange()
         self.trees: dict[str, PoseidonTree] = {}
         self.pending: dict[str, list[int]] = {}
         self.revoked: dict[str, set[int]] = {}
         self.circuits: set[str] = set()
         self.nullifiers: set[tuple[int, int]] = set()
+        self.keys: dict[str, tuple[bytes, int]] = {}  # issuer → (current public key, rotations)
+        # Changes of each issuer's tree not yet covered by its signed statement: (log index, leaf index, leaf),
+        # leaf None for a revocation.
+        self.unsigned: dict[str, list[tuple[int, int, int | None]]] = {}
         self.suspect: Inconsistent | None = None
 
     def _tree(self, issuer: str, index: int) -> PoseidonTree:
@@ -92,6 +101,7 @@ class _Replay:
                 raise Inconsistent(f"entry {index}: issuer {entry.issuer} registered twice", index)
             self.trees[entry.issuer] = PoseidonTree(self.depth)
             self.pending[entry.issuer], self.revoked[entry.issuer] = [], set()
+            self.keys[entry.issuer], self.unsigned[entry.issuer] = (entry.public_key, 0), []
         elif isinstance(entry, e.CircuitKeyRegistered):
             if entry.circuit in self.circuits:
                 raise Inconsistent(f"entry {index}: circuit {entry.circuit} registered twice", index)
@@ -103,12 +113,16 @@ class _Replay:
             if entry.leaf_index != expected:
                 raise Inconsistent(f"entry {index}: commitment at leaf {entry.leaf_index}, expected {expected}", index)
             self.pending[entry.issuer].append(entry.leaf)
+            self.unsigned[entry.issuer].append((index, entry.leaf_index, entry.leaf))
         elif isinstance(entry, e.Revocation):
             tree = self._tree(entry.issuer, index)
             if not entry.leaf_index < tree.size or entry.leaf_index in self.revoked[entry.issuer]:
                 raise Inconsistent(f"entry {index}: revocation of leaf {entry.leaf_index} that is not live", index)
             tree.update(entry.leaf_index, 0)
             self.revoked[entry.issuer].add(entry.leaf_index)
+            self.unsigned[entry.issuer].append((index, entry.leaf_index, None))
+        elif isinstance(entry, (e.IssuanceSigned, e.RevocationSigned, e.IssuerKeyRotated)):
+            self._check_statement(entry, index)
         elif isinstance(entry, e.NullifierUsed):
             key = (entry.scope, entry.nullifier)
             if key in self.nullifiers:
@@ -122,6 +136,48 @@ class _Replay:
                 self.suspect = Inconsistent(f"entry {index}: issuer {entry.issuer}'s root snapshot does not match "
                                             "its rebuilt tree", index)
         self.log.append(rfc6962.leaf_hash(data))
+
+    def _check_statement(self, entry, index: int) -> None:
+        """The issuer's statement must cover exactly its unsigned changes, and its signature verify.
+
+        A failure is raised at the next signed head, like a root snapshot's: if the head's root does not
+        match either, an altered entry before the statement is the likelier cause, and is named first."""
+        if entry.issuer not in self.trees:
+            raise Inconsistent(f"entry {index}: issuer {entry.issuer} is not registered", index)
+        changes, (key, rotation) = self.unsigned[entry.issuer], self.keys[entry.issuer]
+        if isinstance(entry, e.IssuanceSigned):
+            leaves = [leaf for _, _, leaf in changes]
+            covered = (len(changes) == entry.count and None not in leaves and changes[0][1] == entry.first_leaf
+                       and st.leaves_digest(leaves) == entry.leaves_digest)
+            statement = st.issuance_statement(self.origin, entry.issuer, entry.first_leaf, entry.count,
+                                              entry.leaves_digest, entry.root)
+        elif isinstance(entry, e.RevocationSigned):
+            covered = len(changes) == 1 and changes[0][1:] == (entry.leaf_index, None)
+            statement = st.revocation_statement(self.origin, entry.issuer, entry.leaf_index, entry.root)
+        else:
+            covered = not changes and entry.rotation == rotation + 1
+            statement = st.rotation_statement(self.origin, entry.issuer, entry.rotation, entry.public_key)
+        problem = None if covered else "signed statement does not cover the changes before it"
+        if problem is None:
+            try:
+                verify_signature(key, entry.signature, statement)
+            except ZkError:
+                problem = "statement is not signed by the issuer's key"
+        if problem is None and not isinstance(entry, e.IssuerKeyRotated) and self._tree(entry.issuer, index).root != entry.root:
+            problem = "signed root is not its rebuilt tree's root"
+        if problem is not None and self.suspect is None:
+            self.suspect = Inconsistent(f"entry {index}: issuer {entry.issuer}'s {problem}", index)
+        if problem is None and isinstance(entry, e.IssuerKeyRotated):
+            self.keys[entry.issuer] = (entry.public_key, entry.rotation)
+        changes.clear()
+
+    def check_signed(self) -> None:
+        """At a signed head, every change of every issuer tree must be covered by the issuer's signature."""
+        for issuer, changes in self.unsigned.items():
+            if changes:
+                first = changes[0][0]
+                raise Inconsistent(f"entry {first}: a change to issuer {issuer}'s tree that the issuer did not sign",
+                                   first)
 
 
 def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_TREE_DEPTH,
@@ -137,6 +193,7 @@ def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_TREE
             except ZkError as err:
                 raise Inconsistent(f"signed head {text.splitlines()[1:2]}: {err}", None) from None
             heads.append(head)
+        replay.origin = heads[0].origin if heads else ""  # what issuers' statements name
         size = source.size()
         last = heads[-1].size if heads else 0
         if size != last:
@@ -156,6 +213,7 @@ def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_TREE
                                            + (f"; also {replay.suspect}" if replay.suspect else ""), first)
                     if replay.suspect is not None:
                         raise replay.suspect
+                    replay.check_signed()
                     if previous is not None:
                         proof = source.consistency_proof(previous.size, head.size)
                         try:

@@ -4,7 +4,7 @@
 
 Fields are fixed-width or length-prefixed: identifiers as 1-byte length + ASCII matching
 ID_PATTERN, integers as 8-byte big-endian, field elements as 32-byte big-endian (< r), digests
-and keys as raw 32 bytes. There is no free-form field, so no entry can carry a personal
+and keys as raw 32 bytes, signatures as raw 64 bytes. There is no free-form field, so no entry can carry a personal
 attribute: the ledger holds identifiers of organisations, commitments, nullifiers and digests.
 Decoding is strict (exact length, canonical values), so every entry has one encoding.
 """
@@ -30,6 +30,10 @@ class Kind(IntEnum):
     REVOCATION = 4
     NULLIFIER = 5
     ISSUER_ROOT = 6
+    # The issuer's signed statements (service.ledger.statements), each after the change it signs.
+    ISSUANCE_SIGNED = 20
+    REVOCATION_SIGNED = 21
+    ISSUER_KEY_ROTATED = 22
 
 
 def check_id(value: object, what: str) -> str:
@@ -47,6 +51,12 @@ def _check_element(value: object, what: str) -> int:
 def _check_bytes32(value: object, what: str) -> bytes:
     if not isinstance(value, bytes) or len(value) != 32:
         raise InvalidEncoding(f"{what} must be 32 bytes")
+    return value
+
+
+def _check_bytes64(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes) or len(value) != 64:
+        raise InvalidEncoding(f"{what} must be 64 bytes")
     return value
 
 
@@ -108,7 +118,46 @@ class IssuerRoot:
     kind = Kind.ISSUER_ROOT
 
 
-Entry = IssuerRegistered | CircuitKeyRegistered | Commitment | Revocation | NullifierUsed | IssuerRoot
+@dataclass(frozen=True)
+class IssuanceSigned:
+    """The issuer's signature over the `count` commitments just before it (statements.issuance_statement)."""
+
+    issuer: str
+    first_leaf: int
+    count: int
+    leaves_digest: bytes
+    root: int
+    signature: bytes  # Ed25519, by the issuer's current key
+
+    kind = Kind.ISSUANCE_SIGNED
+
+
+@dataclass(frozen=True)
+class RevocationSigned:
+    """The issuer's signature over the revocation just before it (statements.revocation_statement)."""
+
+    issuer: str
+    leaf_index: int
+    root: int
+    signature: bytes
+
+    kind = Kind.REVOCATION_SIGNED
+
+
+@dataclass(frozen=True)
+class IssuerKeyRotated:
+    """The issuer's next key, signed by the key it replaces (statements.rotation_statement)."""
+
+    issuer: str
+    rotation: int
+    public_key: bytes
+    signature: bytes
+
+    kind = Kind.ISSUER_KEY_ROTATED
+
+
+Entry = (IssuerRegistered | CircuitKeyRegistered | Commitment | Revocation | NullifierUsed | IssuerRoot
+         | IssuanceSigned | RevocationSigned | IssuerKeyRotated)
 
 # Per kind: the fields in order and their codec ("id", "u64", "element", "bytes32").
 _LAYOUT: dict[Kind, tuple[type, tuple[tuple[str, str], ...]]] = {
@@ -119,8 +168,17 @@ _LAYOUT: dict[Kind, tuple[type, tuple[tuple[str, str], ...]]] = {
     Kind.NULLIFIER: (NullifierUsed, (("scope", "element"), ("nullifier", "element"), ("verifier", "id"),
                                      ("receipt_digest", "bytes32"))),
     Kind.ISSUER_ROOT: (IssuerRoot, (("issuer", "id"), ("tree_size", "u64"), ("root", "element"))),
+    Kind.ISSUANCE_SIGNED: (IssuanceSigned, (("issuer", "id"), ("first_leaf", "u64"), ("count", "u64"),
+                                            ("leaves_digest", "bytes32"), ("root", "element"),
+                                            ("signature", "bytes64"))),
+    Kind.REVOCATION_SIGNED: (RevocationSigned, (("issuer", "id"), ("leaf_index", "u64"), ("root", "element"),
+                                                ("signature", "bytes64"))),
+    Kind.ISSUER_KEY_ROTATED: (IssuerKeyRotated, (("issuer", "id"), ("rotation", "u64"), ("public_key", "bytes32"),
+                                                 ("signature", "bytes64"))),
 }
-_CHECK = {"id": check_id, "u64": _check_u64, "element": _check_element, "bytes32": _check_bytes32}
+_CHECK = {"id": check_id, "u64": _check_u64, "element": _check_element, "bytes32": _check_bytes32,
+          "bytes64": _check_bytes64}
+_WIDTH = {"u64": 8, "element": 32, "bytes32": 32, "bytes64": 64}
 
 
 def encode(entry: Entry) -> bytes:
@@ -163,7 +221,7 @@ def decode(data: bytes) -> Entry:
                 raise InvalidEncoding(f"entry field {name} is not ASCII") from None
             pos += 1 + n
             continue
-        width = 8 if codec == "u64" else 32
+        width = _WIDTH[codec]
         raw = bytes(data[pos : pos + width])
         if len(raw) != width:
             raise InvalidEncoding(f"entry field {name} is truncated")

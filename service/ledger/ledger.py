@@ -22,13 +22,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from zkcore.errors import InvalidEncoding
+from zkcore.errors import InvalidEncoding, ZkError
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import Frontier, MerklePath, PoseidonTree
+from zkcore.params import R
 
 from ..batching import next_batch
 from . import entries as e
-from .checkpoint import LedgerKey, Receipt, SignedHead
+from . import statements as st
+from .checkpoint import LedgerKey, Receipt, SignedHead, verify_signature
 from .log import CompactRange, StoredNodes
 from .store import Store, Tx
 
@@ -61,6 +63,19 @@ class ClaimRefused(LedgerError):
     code = "claim_refused"
 
 
+class BadStatement(LedgerError):
+    """The issuer's signature does not cover what was submitted (service.ledger.statements)."""
+
+    code = "bad_statement"
+
+
+class StaleStatement(LedgerError):
+    """The statement was signed against a state of the issuer's tree or key that is no longer current:
+    fetch the frontier again, sign again."""
+
+    code = "stale_statement"
+
+
 class NullifierReused(LedgerError):
     code = "nullifier_reused"
 
@@ -72,8 +87,9 @@ class NullifierReused(LedgerError):
 @dataclass
 class IssuerState:
     name: str
-    public_key: bytes
+    public_key: bytes  # the current key: the registered one, or the latest rotation's
     tree: PoseidonTree
+    rotation: int = 0  # key rotations so far
     revoked: set[int] = field(default_factory=set)
     revoked_through: int = -1  # log index of the latest revocation: earlier roots are refused
     roots: list[tuple[int, int, int]] = field(default_factory=list)  # (root, log index, published ms)
@@ -159,6 +175,9 @@ class Ledger:
             state.revoked_through = index
         elif isinstance(entry, e.NullifierUsed):
             self.scopes[entry.scope] += 1
+        elif isinstance(entry, e.IssuerKeyRotated):
+            state = self.issuers[entry.issuer]
+            state.public_key, state.rotation = entry.public_key, entry.rotation
 
     @staticmethod
     def _flush(state: IssuerState) -> None:
@@ -197,9 +216,10 @@ class Ledger:
                 staged: list[e.Entry] = []
                 nullifiers: dict[tuple[bytes, bytes], int] = {}
                 touched: set[str] = set()
+                frontiers: dict[str, Frontier] = {}  # each issuer's tree with this batch's leaves so far
                 for op in batch:
                     try:
-                        results.append(self._stage(op, tx, staged, nullifiers, touched))
+                        results.append(self._stage(op, tx, staged, nullifiers, touched, frontiers))
                     except (LedgerError, InvalidEncoding) as err:
                         results.append(err)
                 if not staged:
@@ -253,7 +273,7 @@ class Ledger:
         tx.insert_head(head.size, head.to_text())
         self._head = head
 
-    def _stage(self, op: _Op, tx: Tx, staged: list, nullifiers: dict, touched: set[str]):
+    def _stage(self, op: _Op, tx: Tx, staged: list, nullifiers: dict, touched: set[str], frontiers: dict):
         """Validate one operation and stage its entries; returns what the caller is told."""
         at = self.log.size + len(staged)
         if op.kind in ("issuer", "circuit"):
@@ -271,31 +291,61 @@ class Ledger:
             staged.append(entry)
             return at
         if op.kind == "issue":
-            name, leaves = op.args
-            state = self._issuer(name)
+            name, signed, key = op.args
+            state = self._signed_by(name, key)
+            leaves = list(signed.leaves)
             base = state.tree.size + len(state.pending)
+            if signed.first_leaf != base:
+                raise StaleStatement(f"issuer {name}'s next leaf is {base}, not {signed.first_leaf}")
             if base + len(leaves) > state.tree.capacity:
                 raise LedgerError(f"issuer {name}'s tree is full")
             commitments = [e.Commitment(name, base + k, leaf) for k, leaf in enumerate(leaves)]
             for entry in commitments:
                 e.encode(entry)  # validates every leaf before anything is staged
+            if name not in frontiers:
+                self._flush(state)
+                frontiers[name] = state.tree.frontier()
+            frontier = frontiers[name]
+            for leaf in leaves:
+                frontier = frontier.append(leaf)
+            if frontier.root != signed.root:
+                raise StaleStatement(f"the signed root is not issuer {name}'s root after these leaves")
+            frontiers[name] = frontier
             state.pending.extend(leaves)
             staged.extend(commitments)
+            staged.append(e.IssuanceSigned(name, base, len(leaves), st.leaves_digest(leaves), signed.root,
+                                           signed.signature))
             touched.add(name)
             return [(base + k, at + k) for k in range(len(leaves))]
         if op.kind == "revoke":
-            name, leaf_index = op.args
-            state = self._issuer(name)
+            name, leaf_index, root, signature, key = op.args
+            state = self._signed_by(name, key)
             self._flush(state)
             if not isinstance(leaf_index, int) or not 0 <= leaf_index < state.tree.size:
                 raise BadRevocation(f"issuer {name} has no leaf {leaf_index}")
             if leaf_index in state.revoked:
                 raise BadRevocation(f"leaf {leaf_index} of issuer {name} is already revoked")
+            leaf = state.tree.leaf(leaf_index)
             state.tree.update(leaf_index, 0)
+            if state.tree.root != root:
+                state.tree.update(leaf_index, leaf)
+                raise StaleStatement(f"the signed root is not issuer {name}'s root after this revocation")
+            frontiers.pop(name, None)
             state.revoked.add(leaf_index)
             state.revoked_through = at
             touched.add(name)
             staged.append(e.Revocation(name, leaf_index))
+            staged.append(e.RevocationSigned(name, leaf_index, root, signature))
+            return at
+        if op.kind == "rotate":
+            name, rotation, public_key, signature, key = op.args
+            state = self._signed_by(name, key)
+            if rotation != state.rotation + 1:
+                raise StaleStatement(f"issuer {name}'s next key rotation is number {state.rotation + 1}")
+            entry = e.IssuerKeyRotated(name, rotation, public_key, signature)
+            e.encode(entry)
+            state.public_key, state.rotation = public_key, rotation
+            staged.append(entry)
             return at
         if op.kind == "nullifier":
             scope, nullifier, verifier, receipt_digest, claim = op.args
@@ -317,6 +367,25 @@ class Ledger:
         except KeyError:
             raise UnknownIssuer(f"issuer {name} is not registered") from None
 
+    def _signed_by(self, name: str, key: bytes) -> IssuerState:
+        """The issuer, if `key` (which verified the statement) is still its current key."""
+        state = self._issuer(name)
+        if state.public_key != key:
+            raise StaleStatement(f"issuer {name}'s key changed; sign with the current key")
+        return state
+
+    def _verified_key(self, issuer: str, statement: bytes, signature: bytes) -> bytes:
+        """The issuer's current key, once it verified `signature` over `statement`; BadStatement otherwise.
+
+        Runs in the caller's thread, so the writer's transaction never waits for a signature check."""
+        with self._state_lock:
+            key = self._issuer(issuer).public_key
+        try:
+            verify_signature(key, signature, statement)
+        except ZkError:
+            raise BadStatement(f"the statement is not signed by issuer {issuer}'s current key") from None
+        return key
+
     # --- writes (each blocks until its transaction committed) ---------------------------------
 
     def register_issuer(self, name: str, public_key: bytes) -> int:
@@ -325,15 +394,34 @@ class Ledger:
     def register_circuit(self, name: str, vk_digest: bytes) -> int:
         return self._submit("circuit", name, vk_digest).result()
 
-    def issue(self, issuer: str, leaves: Sequence[int]) -> list[tuple[int, int]]:
-        """Append commitments; returns (leaf index, log index) per leaf."""
-        return self._submit("issue", issuer, list(leaves)).result()
+    def issue(self, issuer: str, signed: st.SignedIssuance) -> list[tuple[int, int]]:
+        """Append commitments the issuer signed; returns (leaf index, log index) per leaf."""
+        return self.issue_async(issuer, signed).result()
 
-    def issue_async(self, issuer: str, leaves: Sequence[int]) -> Future:
-        return self._submit("issue", issuer, list(leaves))
+    def issue_async(self, issuer: str, signed: st.SignedIssuance) -> Future:
+        if not signed.leaves or not all(isinstance(x, int) and 0 <= x < R for x in signed.leaves):
+            raise InvalidEncoding("leaves must be one or more field elements")
+        statement = st.issuance_statement(self.origin, issuer, signed.first_leaf, len(signed.leaves),
+                                          st.leaves_digest(signed.leaves), signed.root)
+        key = self._verified_key(issuer, statement, signed.signature)
+        return self._submit("issue", issuer, signed, key)
 
-    def revoke(self, issuer: str, leaf_index: int) -> int:
-        return self._submit("revoke", issuer, leaf_index).result()
+    def revoke(self, issuer: str, leaf_index: int, root: int, signature: bytes) -> int:
+        """Revoke a leaf; `signature` is the issuer's over statements.revocation_statement."""
+        key = self._verified_key(issuer, st.revocation_statement(self.origin, issuer, leaf_index, root), signature)
+        return self._submit("revoke", issuer, leaf_index, root, signature, key).result()
+
+    def rotate_issuer_key(self, issuer: str, rotation: int, public_key: bytes, signature: bytes) -> int:
+        """Replace the issuer's key; `signature` is the current key's over statements.rotation_statement."""
+        statement = st.rotation_statement(self.origin, issuer, rotation, public_key)
+        key = self._verified_key(issuer, statement, signature)
+        return self._submit("rotate", issuer, rotation, public_key, signature, key).result()
+
+    def issuer_key(self, issuer: str) -> tuple[bytes, int]:
+        """The issuer's current public key and the number of rotations that led to it."""
+        with self._state_lock:
+            state = self._issuer(issuer)
+            return state.public_key, state.rotation
 
     def use_nullifier(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
                       claim: Callable[[Tx], bool] | None = None) -> int:

@@ -104,6 +104,19 @@ def roots(issuer: Id, state=Depends(fresh_state)) -> dict:
             "accepted": sorted(str(r) for r in state.ledger.accepted_roots(issuer))}
 
 
+@router.get("/issuers/{issuer}/frontier")
+def frontier(issuer: Id, state=Depends(get_state)) -> dict:
+    """The issuer tree's frontier (its next leaf index and root, and what appending needs), its key and
+    rotation count, and the ledger's origin: what an issuer signs a new issuance against."""
+    state.ledger.refresh()
+    if issuer not in state.ledger.issuers:
+        raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
+    f = state.ledger.frontier(issuer)
+    public_key, rotation = state.ledger.issuer_key(issuer)
+    return {"issuer": issuer, "origin": state.ledger.origin, "size": f.size, "root": str(f.root),
+            "frontier": _b64(f.to_bytes()), "public_key": _b64(public_key), "rotation": rotation}
+
+
 @router.get("/issuers/{issuer}/paths/{leaf_index}", response_model=MembershipPath, tags=["holders"])
 def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), state=Depends(fresh_state)) -> MembershipPath:
     """A credential's current membership path (leaves are public; the path reveals no attribute)."""
