@@ -105,3 +105,14 @@ def test_frontier_rejects_bad_bytes_and_mismatched_leaves():
             Frontier.from_bytes(bad)
     with pytest.raises(InvalidProof):
         check_frontier(frontier, [8])
+
+
+@given(st.lists(st.integers(0, R - 1), min_size=0, max_size=40), st.data())
+def test_truncate_undoes_an_append(leaves, data):
+    keep = data.draw(st.integers(0, len(leaves)))
+    tree = PoseidonTree.from_leaves(6, leaves)
+    tree.truncate(keep)
+    expected = PoseidonTree.from_leaves(6, leaves[:keep])
+    assert tree.root == expected.root and tree.size == keep and tree.frontier() == expected.frontier()
+    tree.extend([5, 6])  # and appends continue from there
+    assert tree.root == PoseidonTree.from_leaves(6, [*leaves[:keep], 5, 6]).root

@@ -216,10 +216,9 @@ class Ledger:
                 staged: list[e.Entry] = []
                 nullifiers: dict[tuple[bytes, bytes], int] = {}
                 touched: set[str] = set()
-                frontiers: dict[str, Frontier] = {}  # each issuer's tree with this batch's leaves so far
                 for op in batch:
                     try:
-                        results.append(self._stage(op, tx, staged, nullifiers, touched, frontiers))
+                        results.append(self._stage(op, tx, staged, nullifiers, touched))
                     except (LedgerError, InvalidEncoding) as err:
                         results.append(err)
                 if not staged:
@@ -273,7 +272,7 @@ class Ledger:
         tx.insert_head(head.size, head.to_text())
         self._head = head
 
-    def _stage(self, op: _Op, tx: Tx, staged: list, nullifiers: dict, touched: set[str], frontiers: dict):
+    def _stage(self, op: _Op, tx: Tx, staged: list, nullifiers: dict, touched: set[str]):
         """Validate one operation and stage its entries; returns what the caller is told."""
         at = self.log.size + len(staged)
         if op.kind in ("issuer", "circuit"):
@@ -302,16 +301,12 @@ class Ledger:
             commitments = [e.Commitment(name, base + k, leaf) for k, leaf in enumerate(leaves)]
             for entry in commitments:
                 e.encode(entry)  # validates every leaf before anything is staged
-            if name not in frontiers:
-                self._flush(state)
-                frontiers[name] = state.tree.frontier()
-            frontier = frontiers[name]
-            for leaf in leaves:
-                frontier = frontier.append(leaf)
-            if frontier.root != signed.root:
+            # The tree itself checks the signed root (one batched hash per level), and is cut back if refused.
+            self._flush(state)
+            state.tree.extend(leaves)
+            if state.tree.root != signed.root:
+                state.tree.truncate(base)
                 raise StaleStatement(f"the signed root is not issuer {name}'s root after these leaves")
-            frontiers[name] = frontier
-            state.pending.extend(leaves)
             staged.extend(commitments)
             staged.append(e.IssuanceSigned(name, base, len(leaves), st.leaves_digest(leaves), signed.root,
                                            signed.signature))
@@ -330,7 +325,6 @@ class Ledger:
             if state.tree.root != root:
                 state.tree.update(leaf_index, leaf)
                 raise StaleStatement(f"the signed root is not issuer {name}'s root after this revocation")
-            frontiers.pop(name, None)
             state.revoked.add(leaf_index)
             state.revoked_through = at
             touched.add(name)

@@ -105,10 +105,14 @@ class IssuerKey:
 
     def sign_issuance(self, origin: str, issuer: str, frontier: Frontier, leaves: Sequence[int]) -> SignedIssuance:
         """Sign appending `leaves` to the tree whose current state is `frontier`."""
+        return self.sign_issuance_at(origin, issuer, frontier.size, leaves, root_after_issuance(frontier, leaves))
+
+    def sign_issuance_at(self, origin: str, issuer: str, first_leaf: int, leaves: Sequence[int],
+                         root: int) -> SignedIssuance:
+        """Sign `leaves` at `first_leaf` with the root the issuer computed for them (from its own copy of the tree)."""
         leaves = tuple(leaves)
-        root = root_after_issuance(frontier, leaves)
-        message = issuance_statement(origin, issuer, frontier.size, len(leaves), leaves_digest(leaves), root)
-        return SignedIssuance(frontier.size, leaves, root, self._private.sign(message))
+        message = issuance_statement(origin, issuer, first_leaf, len(leaves), leaves_digest(leaves), root)
+        return SignedIssuance(first_leaf, leaves, root, self._private.sign(message))
 
     def sign_revocation(self, origin: str, issuer: str, path: MerklePath) -> tuple[int, bytes]:
         """(root after, signature) for revoking the leaf whose current membership path is `path`."""

@@ -140,6 +140,17 @@ class PoseidonTree:
             self._rebuild_from(0, first)
         return first
 
+    def truncate(self, size: int) -> None:
+        """Drop the leaves from index `size` on: undoes an append that turned out to be refused."""
+        if not 0 <= size <= self.size:
+            raise ValueError(f"cannot truncate a tree of {self.size} leaves to {size}")
+        self.size, count = size, size
+        for h in range(self.depth + 1):
+            self._counts[h] = count  # nodes past a level's count read as zero subtrees; no need to clear them
+            count = (count + 1) // 2
+        if size:
+            self._rebuild_from(0, size - 1)
+
     def update(self, index: int, leaf: int) -> None:
         """Replace leaf `index` (revocation sets it to 0); O(depth) hashes."""
         if not 0 <= index < self.size:
