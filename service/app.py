@@ -5,6 +5,7 @@
     /v1/verifiers  proof requests and presentation submission → signed receipts (verifier keys)
     /v1/requests   a proof request by id, for the holder who was handed its id
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
+    /v1/statistics counts per day, JSON or CSV: from the ledger (public), of the service (auditor)
     /v1/keys       verification keys and circuit digests
     /v1/admin      API keys
 """
@@ -93,7 +94,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, verifiers
+    from .routers import admin, holders, issuers, keys, ledger, statistics, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, ledger, keys, admin):
+    for module in (issuers, holders, verifiers, ledger, statistics, keys, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)

@@ -49,7 +49,8 @@ def follow(urls: list[str], checkpoint_files: list[Path], state_file: Path | Non
 
     def verified(v) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(v.head.timestamp_ms / 1000))
-        say(v.to_json(), f"verified {v.source}: size {v.head.size}, signed {stamp} UTC, {v.entries_checked} new entries")
+        say(v.to_json(),
+            f"verified {v.source}: size {v.head.size}, signed {stamp} UTC, {v.entries_checked} new entries")
 
     polls = 0
     while True:

@@ -209,7 +209,8 @@ class Monitor:
         now = self._check_head(source.name, _call(source, lambda s: s.latest()))
         if old is not None and (now.size < old.size or now.size == old.size and now.root != old.root):
             raise SplitView(f"{source.name} went back: its latest head (size {now.size}) is not the verified one "
-                            f"(size {old.size}) or a successor", [(source.name, old.to_text()), (source.name, now.to_text())])
+                            f"(size {old.size}) or a successor",
+                            [(source.name, old.to_text()), (source.name, now.to_text())])
         heads: list[SignedHead] = []
         while True:  # the service pages its heads
             after = heads[-1].size if heads else old.size if old else -1
@@ -245,7 +246,8 @@ class Monitor:
                 first = log.size
                 batch = _call(source, lambda s: s.entries(first, min(head.size, first + ENTRY_PAGE)))
                 if not batch:  # a replica that has not caught up yet; withholding proves nothing either
-                    raise Unreachable(f"{source.name} served no entries from {first} though its head covers {head.size}")
+                    raise Unreachable(f"{source.name} served no entries from {first} "
+                                      f"though its head covers {head.size}")
                 for i, data in enumerate(batch[: head.size - first], first):
                     try:
                         e.decode(data)

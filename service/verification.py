@@ -33,6 +33,7 @@ from .ledger import Ledger, NullifierReused
 from .ledger.ledger import ClaimRefused
 from .ledger.checkpoint import verify_signature
 from .ledger.entries import SCOPE_PATTERN
+from .stats import record_refusal
 
 
 class BatchVerifier:
@@ -95,6 +96,7 @@ def receipt_body(request_id: str, verifier_id: str, request: ProofRequest, prese
 
 
 def refuse(ledger: Ledger, body: dict, reason: str) -> dict:
+    record_refusal(ledger.store, body["verifier"], reason)
     return sign_receipt(ledger, {**body, "decision": "refused", "reason": reason})
 
 

@@ -3,7 +3,8 @@
     entry = version (0x01) ‖ kind (1 byte) ‖ fields
 
 Fields are fixed-width or length-prefixed: identifiers as 1-byte length + ASCII matching
-ID_PATTERN (scope names likewise, matching SCOPE_PATTERN), G1 points as 64 bytes (x ‖ y), integers as 8-byte big-endian, field elements as 32-byte big-endian (< r), digests
+ID_PATTERN (scope names likewise, matching SCOPE_PATTERN), G1 points as 64 bytes (x ‖ y),
+integers as 8-byte big-endian, field elements as 32-byte big-endian (< r), digests
 and keys as raw 32 bytes. There is no free-form field, so no entry can carry a personal
 attribute: the ledger holds identifiers of organisations, scope names (chosen by verifiers, the
 same for every holder), commitments, nullifiers and digests.
