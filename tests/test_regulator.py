@@ -160,15 +160,21 @@ def _rows(client, path, **params):
     return client._call("GET", path, params=params)
 
 
+def _csv(client, path) -> str:
+    response = client.http.get(path, params={"format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    return response.text
+
+
 def test_public_ledger_statistics_name_scopes_per_day_in_json_and_csv(world, claim):
     stats = _rows(world["phone"], "/v1/statistics/ledger")  # no key
     rows = {(r["metric"], r["subject"], r["detail"]): r["count"] for r in stats["rows"] if r["day"] == str(TODAY)}
     assert rows[("nullifiers", claim["scope"], "hospital-a")] == 1
     assert rows[("claims", "insurer-a", "")] == 1
-    assert rows[("credentials_issued", "insurer-a", "")] >= 1001
+    assert rows[("credentials_issued", "insurer-a", "")] >= 1
     assert rows[("issuers_registered", "insurer-a", "")] == 1
-    assert stats["size"] == world["phone"].head()["size"] or stats["size"] <= world["phone"].head()["size"]
-    text = _rows(world["phone"], "/v1/statistics/ledger", format="csv")
+    assert 0 < stats["size"] <= world["phone"].head()["size"]
+    text = _csv(world["phone"], "/v1/statistics/ledger")
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert parsed and set(parsed[0]) == {"day", "metric", "subject", "detail", "count"}
     assert {"metric": "claims", "subject": "insurer-a", "detail": "", "count": "1", "day": str(TODAY)} in parsed
@@ -189,7 +195,7 @@ def test_service_statistics_need_the_auditor_and_count_refusals(world, claim):
         mine = {(r["metric"], r["subject"], r["detail"]): r["count"]
                 for r in _rows(world["auditor"], "/v1/statistics/service")["rows"]}
     assert mine[("answers_refused", "hospital-a", "request_already_answered")] == 1
-    text = _rows(world["auditor"], "/v1/statistics/service", format="csv")
+    text = _csv(world["auditor"], "/v1/statistics/service")
     assert text.startswith("day,metric,subject,detail,count\n")
     with pytest.raises(ApiError) as bad:
         _rows(world["auditor"], "/v1/statistics/service", format="xml")
