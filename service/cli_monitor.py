@@ -3,6 +3,10 @@
 Prints one line per verified signed head (a JSON object per line with --json). Exit codes: 0 after
 --max-polls rounds without an inconsistency, 1 on the first inconsistency (evidence written to
 --evidence), 2 unusable input (a bad state file, a checkpoint file that is not a checkpoint).
+
+The ledger key is --public-key (or --key-file) if given, else the first URL's on the first run
+(trust on first use); either way it is kept in the state file and every later head must verify
+under it. A source that does not answer is reported and retried; it never ends the monitor.
 """
 
 from __future__ import annotations
