@@ -123,7 +123,7 @@ class _Replay:
             self.scope_names.add(entry.name)
         elif isinstance(entry, e.ClaimCommitment):
             if entry.payer not in self.trees:
-                raise Inconsistent(f"entry {index}: claim owed by {entry.payer}, which is not a registered issuer", index)
+                raise Inconsistent(f"entry {index}: claim owed by {entry.payer}, not a registered issuer", index)
         elif isinstance(entry, e.IssuerRoot):
             tree = self._tree(entry.issuer, index)
             if (entry.tree_size != tree.size or entry.root != tree.root) and self.suspect is None:
