@@ -5,6 +5,7 @@
     /v1/verifiers  proof requests and presentation submission → signed receipts (verifier keys)
     /v1/requests   a proof request by id, for the holder who was handed its id
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
+    /v1/statistics counts per day, JSON or CSV: from the ledger (public), of the service (auditor)
     /v1/keys       verification keys and circuit digests
     /v1/scopes     shared scopes and their member verifiers (public)
     /v1/admin      API keys (list, create, revoke) and shared scopes
@@ -123,7 +124,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, scopes, verifiers
+    from .routers import admin, holders, issuers, keys, ledger, scopes, statistics, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     access_log.install()
     docs.install(app)
-    for module in (issuers, holders, verifiers, ledger, keys, scopes, admin):
+    for module in (issuers, holders, verifiers, ledger, statistics, keys, scopes, admin):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)

@@ -49,15 +49,35 @@ def _reraise(err: Exception):
 
 def audit_command(
     db: str = typer.Option(None, help="ledger database URL: sqlite:///path or postgresql://…"),
-    url: str = typer.Option(None, help="a running service's base URL (http://127.0.0.1:8000)"),
+    url: list[str] = typer.Option(None, help="a running service's base URL (http://127.0.0.1:8000); "
+                                  "with --follow, repeat it for every copy of the ledger to compare"),
     public_key: str = typer.Option(None, help="the ledger's Ed25519 public key, hex or base64"),
     key_file: Path = typer.Option(None, help="the ledger's key file (its public half is used)"),
     tree_depth: int = typer.Option(20, min=1, max=32, help="issuer tree depth"),
+    follow: bool = typer.Option(False, "--follow", help="keep following the ledger (see service/cli_monitor.py)"),
+    checkpoint: list[Path] = typer.Option(None, help="with --follow: a checkpoint seen elsewhere, to compare"),
+    state: Path = typer.Option(None, help="with --follow: the monitor's state file (created if absent)"),
+    as_json: bool = typer.Option(False, "--json", help="with --follow: one JSON object per line"),
+    interval: float = typer.Option(10.0, min=0.0, help="with --follow: seconds between polls"),
+    max_polls: int = typer.Option(None, min=1, help="with --follow: stop after this many polls"),
+    evidence: Path = typer.Option(None, help="with --follow: where to write the evidence of an inconsistency"),
 ) -> None:
     """Replay the ledger, check every entry, signed head and consistency proof; report counts.
 
     Exit codes: 0 consistent; 1 inconsistent (the first bad entry is named); 2 unusable input (no
-    such database or ledger, service unreachable, bad key): one line on stderr says what to do."""
+    such database or ledger, service unreachable, bad key): one line on stderr says what to do.
+
+    With --follow: monitor one or more copies of the ledger for growth and split views."""
+    if follow:
+        from .cli_monitor import follow as follow_ledger
+
+        if db is not None:
+            raise typer.BadParameter("--follow reads running services (--url), not a database")
+        key = _public_key(public_key, key_file) if (public_key or key_file) else None
+        return follow_ledger(url or [], checkpoint, state, key, as_json, interval, max_polls, evidence)
+    if url is not None and len(url) > 1:
+        raise typer.BadParameter("give one --url (several only with --follow)")
+    url = url[0] if url else None
     from .ledger.audit import DatabaseSource, audit
 
     if (db is None) == (url is None):

@@ -4,7 +4,9 @@ A civil registry issues 1,000 person credentials and an insurer 200 insurance cr
 keeps hers in a wallet at the service (a thin phone client); Bob proves on his own device. A
 hospital asks: age ≥ 18? insured today? is this claim reimbursable? The same claim twice is
 refused by its nullifier, a revoked credential is refused, a second enrolment in the same period
-is detected through a shared scope, and a regulator audits the ledger through the API.
+is detected through a shared scope, and a regulator audits the ledger through the API, checks
+insurer A's signed total of reimbursed claims against the ledger's commitments, and a monitor
+follows the ledger's signed heads.
 """
 
 from __future__ import annotations
@@ -99,12 +101,39 @@ def _decision(receipt: dict) -> str:
     return "accepted" if body["decision"] == "accepted" else f"refused: {body['reason']}"
 
 
+def _regulator_checks_funds_and_follows(story: Story, url: str, ledger_key: bytes, insurer_key, openings) -> None:
+    """Insurer A publishes its signed total for today; the regulator checks it against the ledger's claim
+    commitments (seeing no single amount), and a monitor verifies every signed head from the start."""
+    from .client import ApiAuditSource
+    from .funds import LedgerClaims, total_of
+    from .monitor import HttpSource, Monitor, MonitorState, SplitView, Unreachable
+
+    day = dt.datetime.now(dt.UTC).date()
+    signed = total_of("insurer-a", day, day, openings).sign(insurer_key)
+    result, ms = _timed(lambda: LedgerClaims.read(ApiAuditSource(url), ledger_key).check(signed))
+    amount, n = signed["body"]["amount_cents"], signed["body"]["claims"]
+    story.check(f"regulator: insurer A's signed total for {day} ({amount // 100:,}.{amount % 100:02d} over "
+                f"{n} claim{'s' if n != 1 else ''}) matches the ledger's commitments", "checks",
+                "checks" if result.ok else f"fails: {result.problem}", ms)
+    heads: list = []
+    monitor = Monitor([HttpSource(url)], MonitorState(ledger_key))
+    try:
+        _, ms = _timed(lambda: monitor.poll(heads.append))
+        verdict = "consistent"
+    except (SplitView, Unreachable) as err:
+        verdict, ms = f"INCONSISTENT: {err}", 0.0
+    story.check(f"monitor: {len(heads)} signed heads verified, every entry replayed, no split view", "consistent",
+                verdict, ms)
+
+
 def run_demo(data_dir: Path | None = None) -> int:
     from circuits import credentials as cr
     from zkcore.errors import Unsatisfied
 
     from .app import create_app
     from .client import ApiAuditSource, ApiError, ZkeligClient
+    from .funds import Opening
+    from .ledger import IssuerKey
     from .keys import ensure_keys
     from .ledger.audit import audit
     from .settings import Settings
@@ -124,9 +153,11 @@ def run_demo(data_dir: Path | None = None) -> int:
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
         admin = ZkeligClient(server.url, admin_key)
-        # Each issuer keeps its signing key: it signs every issuance and revocation, and the audit checks it.
+        # Each issuer keeps its signing key: it signs every issuance and revocation (the audit checks
+        # them) and, for insurer A, its published totals of reimbursed claims.
         registry = admin.enrol_issuer("civil-registry")
-        insurer_a = admin.enrol_issuer("insurer-a")
+        insurer_a_key = IssuerKey.generate()
+        insurer_a = admin.enrol_issuer("insurer-a", insurer_a_key)
         admin.enrol_issuer("insurer-b")
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         enrol_a = admin.with_key(admin.create_key("verifier", "insurer-a"))
@@ -214,6 +245,7 @@ def run_demo(data_dir: Path | None = None) -> int:
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
         story.check(f"hospital: claim 0042 is reimbursable under Alice's plan (proof {p_ms:,.0f} ms)", "accepted",
                     _decision(receipt), v_ms)
+        claim_openings = [Opening.from_json(receipt["body"]["funds"])] if "funds" in receipt["body"] else []
         rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
                   claim_cents=120_000, day=today - dt.timedelta(days=3))
         receipt, _, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
@@ -251,6 +283,7 @@ def run_demo(data_dir: Path | None = None) -> int:
         stats = regulator.statistics()
         story.check("regulator's statistics: nullifiers recorded (age, coverage, claim, enrolment)",
                     "4 in 4 scopes", f"{stats['entries'].get('NULLIFIER', 0)} in {len(stats['nullifiers_per_scope'])} scopes", 0.0)
+        _regulator_checks_funds_and_follows(story, server.url, ledger_key, insurer_a_key, claim_openings)
     table = Table(title="zkelig demo: eligibility without disclosure")
     for column in ("step", "expected", "outcome", "time"):
         table.add_column(column, justify="right" if column == "time" else "left")

@@ -28,9 +28,12 @@ from zkcore.groth16 import Proof, batch_verify, prepare_verifying_key, verify
 from zkcore.groth16.keys import VerifyingKey
 
 from .batching import next_batch
+from .funds import Opening, claim_cents
 from .ledger import Ledger, NullifierReused
 from .ledger.ledger import ClaimRefused
 from .ledger.checkpoint import verify_signature
+from .ledger.entries import SCOPE_PATTERN
+from .stats import record_refusal
 
 
 class BatchVerifier:
@@ -93,6 +96,7 @@ def receipt_body(request_id: str, verifier_id: str, request: ProofRequest, prese
 
 
 def refuse(ledger: Ledger, body: dict, reason: str) -> dict:
+    record_refusal(ledger.store, body["verifier"], reason)
     return sign_receipt(ledger, {**body, "decision": "refused", "reason": reason})
 
 
@@ -114,13 +118,20 @@ async def decide(ledger: Ledger, verifier: BatchVerifier, body: dict, request: P
     nullifier = inputs[0]
     body = {**body, "nullifier": str(nullifier)}
     digest = hashlib.sha256(_canonical(body)).digest()
+    # A scope's name goes on the ledger with its first use (names outside SCOPE_PATTERN stay hashes);
+    # a claim's amount goes there only as a commitment, its opening only to this verifier.
+    scope_name = request.scope if SCOPE_PATTERN.fullmatch(request.scope) else None
+    cents = claim_cents(request)
+    opening = Opening.new(presentation.issuer, cents) if cents is not None else None
+    payment = (opening.payer, opening.commitment) if opening else None
     try:
-        index = await asyncio.wrap_future(
-            ledger.use_nullifier_async(cr.scope_id(request.scope), nullifier, body["verifier"], digest, claim))
+        index = await asyncio.wrap_future(ledger.use_nullifier_async(
+            cr.scope_id(request.scope), nullifier, body["verifier"], digest, claim, scope_name, payment))
     except NullifierReused:
         return refuse(ledger, body, "nullifier_reused")
     except ClaimRefused:
         return refuse(ledger, body, "request_already_answered")
     head = ledger.head()
+    funds = {"funds": opening.to_json()} if opening else {}
     return sign_receipt(ledger, {**body, "decision": "accepted", "reason": "ok", "body_digest": digest.hex(),
-                                 "log_index": index, "checkpoint": head.to_text()})
+                                 "log_index": index, "checkpoint": head.to_text(), **funds})

@@ -5,7 +5,8 @@ API), `audit` rebuilds the RFC 6962 log and every issuer's Poseidon tree and che
 
 - every entry decodes canonically and makes sense where it stands (issuers registered once,
   commitments at the next leaf index of a registered issuer, revocations of live leaves, root
-  snapshots equal to the rebuilt tree, each nullifier used once per scope);
+  snapshots equal to the rebuilt tree, each nullifier used once per scope, each scope named once,
+  claims owed by registered issuers);
 - every change of an issuer's tree (commitments, a revocation) is followed by the issuer's signed
   statement covering exactly that change and the root it results in, under the key the issuer
   registered or rotated to (each rotation signed by the key it replaces): the ledger's operator,
@@ -79,6 +80,7 @@ class _Replay:
         # Changes of each issuer's tree not yet covered by its signed statement: (log index, leaf index, leaf),
         # leaf None for a revocation.
         self.unsigned: dict[str, list[tuple[int, int, int | None]]] = {}
+        self.scope_names: set[str] = set()
         self.suspect: Inconsistent | None = None
 
     def _tree(self, issuer: str, index: int) -> PoseidonTree:
@@ -129,6 +131,13 @@ class _Replay:
                 raise Inconsistent(f"entry {index}: nullifier used twice in scope {entry.scope:#x}", index)
             self.nullifiers.add(key)
             report.scopes[f"{entry.scope:#066x}"] += 1
+        elif isinstance(entry, e.ScopeNamed):
+            if entry.name in self.scope_names:
+                raise Inconsistent(f"entry {index}: scope {entry.name} named twice", index)
+            self.scope_names.add(entry.name)
+        elif isinstance(entry, e.ClaimCommitment):
+            if entry.payer not in self.trees:
+                raise Inconsistent(f"entry {index}: claim owed by {entry.payer}, not a registered issuer", index)
         elif isinstance(entry, e.IssuerRoot):
             tree = self._tree(entry.issuer, index)
             if (entry.tree_size != tree.size or entry.root != tree.root) and self.suspect is None:

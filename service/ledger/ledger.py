@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from zkcore.curve import G1
 from zkcore.errors import InvalidEncoding, ZkError
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import Frontier, MerklePath, PoseidonTree
@@ -129,6 +130,7 @@ class Ledger:
         self.circuits: dict[str, bytes] = {}
         self.counts: Counter = Counter()
         self.scopes: Counter = Counter()
+        self.scope_names: set[str] = set()  # scopes whose name is on the ledger
         self._head: SignedHead | None = None
         self._roots_seen = -1
         # True after a failed commit whose reload failed too (the database was unreachable): the
@@ -178,6 +180,8 @@ class Ledger:
         elif isinstance(entry, e.IssuerKeyRotated):
             state = self.issuers[entry.issuer]
             state.public_key, state.rotation = entry.public_key, entry.rotation
+        elif isinstance(entry, e.ScopeNamed):
+            self.scope_names.add(entry.name)
 
     @staticmethod
     def _flush(state: IssuerState) -> None:
@@ -342,17 +346,27 @@ class Ledger:
             staged.append(entry)
             return at
         if op.kind == "nullifier":
-            scope, nullifier, verifier, receipt_digest, claim = op.args
+            scope, nullifier, verifier, receipt_digest, claim, scope_name, payment = op.args
             entry = e.NullifierUsed(scope, nullifier, verifier, receipt_digest)
             e.encode(entry)
+            extra = [] if scope_name is None or scope_name in self.scope_names else [e.ScopeNamed(scope_name)]
+            if payment is not None:
+                self._issuer(payment[0])
+                extra.append(e.ClaimCommitment(*payment))
+            for x in extra:
+                e.encode(x)
             key = (_element(scope), _element(nullifier))
             if key in nullifiers or tx.nullifier_index(*key) is not None:
                 raise NullifierReused(scope)
             if claim is not None and not claim(tx):
                 raise ClaimRefused("the proof request was already answered")
+            if extra and isinstance(extra[0], e.ScopeNamed):  # the name first, so readers meet it before its use
+                self.scope_names.add(scope_name)
+                staged.append(extra.pop(0))
             nullifiers[key] = len(staged)
             staged.append(entry)
-            return at
+            staged.extend(extra)
+            return self.log.size + nullifiers[key]
         raise ValueError(f"unknown ledger operation {op.kind}")
 
     def _issuer(self, name: str) -> IssuerState:
@@ -418,16 +432,20 @@ class Ledger:
             return state.public_key, state.rotation
 
     def use_nullifier(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
-                      claim: Callable[[Tx], bool] | None = None) -> int:
+                      claim: Callable[[Tx], bool] | None = None, scope_name: str | None = None,
+                      payment: tuple[str, G1] | None = None) -> int:
         """Record a nullifier's use in `scope`; NullifierReused if it was used there before.
 
         `claim(tx)`, if given, runs in the same transaction and must return True (it marks what the
-        use answers, e.g. a proof request, as answered); False refuses with ClaimRefused."""
-        return self.use_nullifier_async(scope, nullifier, verifier, receipt_digest, claim).result()
+        use answers, e.g. a proof request, as answered); False refuses with ClaimRefused.
+        `scope_name` (the name whose scope_id is `scope`) is recorded in clear the first time the scope
+        is used; `payment` = (payer, Pedersen commitment to the amount) is recorded after the nullifier."""
+        return self.use_nullifier_async(scope, nullifier, verifier, receipt_digest, claim, scope_name, payment).result()
 
     def use_nullifier_async(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
-                            claim: Callable[[Tx], bool] | None = None) -> Future:
-        return self._submit("nullifier", scope, nullifier, verifier, receipt_digest, claim)
+                            claim: Callable[[Tx], bool] | None = None, scope_name: str | None = None,
+                            payment: tuple[str, G1] | None = None) -> Future:
+        return self._submit("nullifier", scope, nullifier, verifier, receipt_digest, claim, scope_name, payment)
 
     def close(self) -> None:
         self._queue.put(None)

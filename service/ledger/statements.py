@@ -103,6 +103,10 @@ class IssuerKey:
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
 
+    def sign(self, message: bytes) -> bytes:
+        """Sign another statement the issuer publishes (e.g. its period totals, service.funds)."""
+        return self._private.sign(message)
+
     def sign_issuance(self, origin: str, issuer: str, frontier: Frontier, leaves: Sequence[int]) -> SignedIssuance:
         """Sign appending `leaves` to the tree whose current state is `frontier`."""
         return self.sign_issuance_at(origin, issuer, frontier.size, leaves, root_after_issuance(frontier, leaves))
