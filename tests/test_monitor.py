@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
+from issuers import issue, register
 
 from service import problems
 from service.demo import LocalServer
@@ -40,9 +41,9 @@ def served(ledger: Ledger) -> LocalServer:
 
 def grow(ledger: Ledger, n: int, tag: int) -> None:
     if "insurer-a" not in ledger.issuers:
-        ledger.register_issuer("insurer-a", bytes(32))
+        register(ledger, "insurer-a")
     for k in range(n):
-        ledger.issue("insurer-a", [tag * 1000 + k])
+        issue(ledger, "insurer-a", [tag * 1000 + k])
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 own restart; public and auditor statistics (JSON and CSV); a reimbursement's commitment on the
 ledger, its opening in the verifier's receipt only, and `zkelig funds check` on the insurer's total."""
 
-import base64
 import csv
 import datetime as dt
 import io
@@ -14,14 +13,13 @@ import time
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_service import ROOT, _free_port
 
 from circuits import credentials as cr
 from service.client import ApiError, ZkeligClient
 from service.funds import Opening, total_of
+from service.ledger import IssuerKey
 from service.ledger import entries as e
-from test_service import ROOT, _free_port
 
 ADMIN = "zk_test_admin_key_regulator_0123"
 PASS = "a sufficiently long passphrase"
@@ -62,9 +60,8 @@ def live(tmp_path_factory, query_keys):
 def world(live):
     url, data = live
     admin = ZkeligClient(url, ADMIN)
-    insurer_key = Ed25519PrivateKey.generate()
-    public = insurer_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    insurer = admin.with_key(admin.register_issuer("insurer-a", public)["api_key"])
+    insurer_key = IssuerKey.generate()  # signs issuance and the published totals
+    insurer = admin.enrol_issuer("insurer-a", insurer_key)
     hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
     return dict(url=url, data=data, admin=admin, insurer=insurer, insurer_key=insurer_key, hospital=hospital,
                 auditor=admin.with_key(admin.create_key("auditor")),

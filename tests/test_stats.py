@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import io
 
+from issuers import issue, register, revoke
+
 from circuits import credentials as cr
 from service import stats
 from service.funds import Opening
@@ -25,15 +27,15 @@ class Clock:
 def test_ledger_rows_per_day_with_scope_names(tmp_path):
     clock = Clock(1_790_000_000_000)  # 2026-09-21 UTC
     ledger = Ledger(open_store(f"sqlite:///{tmp_path / 'l.db'}"), LedgerKey.generate(), tree_depth=8, clock=clock)
-    ledger.register_issuer("insurer-a", bytes(32))
-    ledger.issue("insurer-a", [1, 2, 3])
+    register(ledger, "insurer-a")
+    issue(ledger, "insurer-a", [1, 2, 3])
     named = "hospital-a/claims/2026"
     ledger.use_nullifier(cr.scope_id(named), 11, "hospital-a", bytes(32), scope_name=named,
                          payment=("insurer-a", Opening.new("insurer-a", 500).commitment))
     ledger.use_nullifier(cr.scope_id("with space"), 12, "hospital-b", bytes(32))  # a name that is not recorded
     counted = stats.ledger_statistics(ledger.store)
     clock.ms += DAY_MS  # the next day
-    ledger.revoke("insurer-a", 1)
+    revoke(ledger, "insurer-a", 1)
     ledger.use_nullifier(cr.scope_id(named), 13, "hospital-a", bytes(32), scope_name=named)
     assert stats.ledger_statistics(ledger.store) is counted  # brought up to date, not recounted
     rows = {(r["day"], r["metric"], r["subject"], r["detail"]): r["count"] for r in counted.rows()}
