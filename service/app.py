@@ -93,7 +93,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, verifiers
+    from .routers import admin, artifacts, holders, issuers, keys, ledger, tiles, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, ledger, keys, admin):
+    for module in (issuers, holders, verifiers, ledger, keys, admin, artifacts, tiles):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
