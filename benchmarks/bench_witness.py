@@ -42,8 +42,10 @@ def main() -> None:
         Path(tmp, "inputs.json").write_text(json.dumps(
             {k: str(v) if isinstance(v, int) else [str(x) for x in v] for k, v in inputs.items()}))
         Path(tmp, "tiles.json").write_text(json.dumps(
-            {"depth": DEPTH, "leaf": leaf, "tiles": {f"{lv}/{ix}": encode_tile(n).hex() for (lv, ix), n in tiles.items()}}))
-        js = node_bench("wallet_witness.mjs", str(keys.directory), str(Path(tmp, "inputs.json")), str(Path(tmp, "tiles.json")))
+            {"depth": DEPTH, "leaf": leaf,
+             "tiles": {f"{lv}/{ix}": encode_tile(n).hex() for (lv, ix), n in tiles.items()}}))
+        js = node_bench("wallet_witness.mjs", str(keys.directory), str(Path(tmp, "inputs.json")),
+                        str(Path(tmp, "tiles.json")))
     python = median_time(lambda: circuit.witness(**inputs), repeat=7)
     python_tiles = median_time(lambda: path_from_tiles(DEPTH, leaf, tiles), repeat=7)
     report(f"wallet witness, depth {DEPTH} ({circuit.n_constraints:,} constraints)", [

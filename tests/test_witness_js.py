@@ -201,7 +201,8 @@ def test_js_circuit_inputs_and_refusals_equal_python(small, node_modules, tmp_pa
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     cases = [{"credential": c.to_json(), "secret": str(s), "request": r.to_json(),
-              "path": {"siblings": [str(x) for x in p.siblings], "indexBits": list(p.index_bits)}} for c, s, p, r in parts]
+              "path": {"siblings": [str(x) for x in p.siblings], "indexBits": list(p.index_bits)}}
+             for c, s, p, r in parts]
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     done = subprocess.run(["node", "tests/js/inputs_cases.mjs", str(tmp_path / wp.PROGRAM_FILE),
                            str(tmp_path / wp.CONSTANTS_FILE), str(tmp_path / "cases.json"), str(tmp_path / "out.json")],
@@ -238,4 +239,4 @@ def _refusal_words(refusal, request):
         "issuer": "the request does not accept issuer registry",
         "secret": "the secret does not match the credential's identity commitment",
         "expired": "the credential has expired",
-    }.get(refusal["reason"]) or f"query {refusal.get('query')} ({refusal.get('op')} on slot {refusal.get('slot')}) does not hold"
+    }.get(refusal["reason"]) or f"query {refusal['query']} ({refusal['op']} on slot {refusal['slot']}) does not hold"

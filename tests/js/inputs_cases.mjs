@@ -6,7 +6,8 @@ import { computeWitness, parseProgram } from "../../service/web/wallet/witness.j
 import { OPS, circuitInputs, refusalOf } from "../../service/web/wallet/inputs.js";
 
 const [programPath, constantsPath, casesPath, outPath] = process.argv.slice(2);
-const program = parseProgram(JSON.parse(readFileSync(programPath, "utf8")), JSON.parse(readFileSync(constantsPath, "utf8")));
+const read = (path) => JSON.parse(readFileSync(path, "utf8"));
+const program = parseProgram(read(programPath), read(constantsPath));
 const results = [];
 for (const c of JSON.parse(readFileSync(casesPath, "utf8"))) {
   const inputs = await circuitInputs(program, c.credential, c.secret, c.path, c.request);

@@ -56,7 +56,9 @@ function paddedQueries(request) {
   while (queries.length < request.q) queries.push({ slot: 0, op: OPS.NOOP, values: [] });
   return queries.map((x) => ({
     ...x,
-    values: x.values.length ? x.values.concat(Array(request.m - x.values.length).fill(x.values.at(-1))) : Array(request.m).fill(0n),
+    values: x.values.length
+      ? x.values.concat(Array(request.m - x.values.length).fill(x.values.at(-1)))
+      : Array(request.m).fill(0n),
   }));
 }
 
@@ -95,7 +97,9 @@ export function refusalOf(program, credential, secret, request) {
   if (poseidon(program, [BigInt(secret)]) !== BigInt(credential.id_commitment)) return { reason: "secret" };
   if (encodeDate(request.today) > BigInt(credential.expiry)) return { reason: "expired" };
   for (const [k, q] of request.queries.entries()) {
-    if (!holds(q.op, BigInt(credential.slots[q.slot]), q.values.map(BigInt))) return { reason: "query", query: k, op: q.op, slot: q.slot };
+    if (!holds(q.op, BigInt(credential.slots[q.slot]), q.values.map(BigInt))) {
+      return { reason: "query", query: k, op: q.op, slot: q.slot };
+    }
   }
   return null;
 }
