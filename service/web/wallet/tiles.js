@@ -72,8 +72,12 @@ export function pathFromTiles(depth, leafIndex, tiles, hash2, zeros = zeroHashes
     }
     for (let h = 0; h < height; h++) {
       siblings.push(row[Math.floor(position / 2 ** h) ^ 1]);
+      // two empty subtrees make an empty one: the right edge's padding costs no hashing
+      const empty = zeros[base + h];
       const next = [];
-      for (let i = 0; i < row.length; i += 2) next.push(hash2(row[i], row[i + 1]));
+      for (let i = 0; i < row.length; i += 2) {
+        next.push(row[i] === empty && row[i + 1] === empty ? zeros[base + h + 1] : hash2(row[i], row[i + 1]));
+      }
       row = next;
     }
     top = row[0];
