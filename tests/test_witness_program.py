@@ -86,7 +86,7 @@ class Hinted(Circuit):
     x: Secret
 
     def define(self, api):
-        inv = api.hint(inverse_hint, self.x)  # a portable hint, by name
+        inv = api.hint(inverse_hint, self.x)  # a registered portable hint
         api.assert_equal(api.mul(self.x, inv), 1, "x is invertible")
         api.assert_equal(self.x, self.out, "out")
 
