@@ -124,7 +124,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, scopes, statistics, verifiers
+    from .routers import admin, artifacts, holders, issuers, keys, ledger, scopes, statistics, tiles, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     access_log.install()
     docs.install(app)
-    for module in (issuers, holders, verifiers, ledger, statistics, keys, scopes, admin):
+    for module in (issuers, holders, verifiers, ledger, statistics, keys, scopes, admin, artifacts, tiles):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
