@@ -378,10 +378,6 @@ def test_issuance_needs_the_issuers_signature(world):
     assert report.ok and report.kinds["ISSUER_KEY_ROTATED"] == 1, report.problem
 
 
-    refused = zkelig("issuer", "revoke", "registry", "0", key=pharmacy_key)
-    assert refused.returncode == 1 and refused.stderr.startswith("error: forbidden") and "Traceback" not in refused.stderr
-
-
 def test_a_phone_proves_from_served_artifacts_and_tiles(world, query_keys, node_modules, tmp_path):
     """witness.js, tiles.js and inputs.js against the live service: artifacts checked by digest, the path
     learnt from tiles (no request names the leaf), snarkjs proves on the 'device', the proof verifies."""
