@@ -99,7 +99,7 @@ def test_one_copy_alone_is_consistent_and_a_restart_resumes(forked, tmp_path):
         again = zkelig_follow("--url", sa.url, "--state", str(state), "--max-polls", "1", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     events = [json.loads(line) for line in again.stdout.splitlines()]
-    assert sum(e["entries_checked"] for e in events) == 4 * 2  # each issue is a commitment and a root snapshot
+    assert sum(e["entries_checked"] for e in events) == 4 * 3  # each issue: a commitment, its signed statement, a root
     assert events[-1]["size"] == a.head().size
 
 
