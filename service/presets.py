@@ -41,7 +41,7 @@ PRESETS: dict[str, dict] = {
                    {"name": "covered_plans", "kind": "codes", "label": "Plans that cover it", "required": True,
                     "max_items": 8},
                    {"name": "day", "kind": "date", "label": "Day of care", "required": False, "default": "today"}],
-        "label": "Claim: reimbursable under the patient's plan",
+        "label": "Claim: reimbursable under the plan",
         "title": "Claim of {claim_cents} on {day}, plans {covered_plans}",
         "question": "Is a claim of {claim_cents} on {day} reimbursable under your plan (plans {covered_plans})?",
         "accepted": "Eligible: a claim of {claim_cents} on {day} is reimbursable",
