@@ -60,6 +60,12 @@ class Stream(threading.Thread):
         self.url, self.key, self.arrived, self.ready = url, key, {}, threading.Event()
 
     def run(self) -> None:
+        try:
+            self._read()
+        except httpx.HTTPError:  # the service stopped at the end of the run
+            pass
+
+    def _read(self) -> None:
         headers = {"Authorization": f"Bearer {self.key}"}
         with httpx.stream("GET", self.url + "/v1/verifiers/desk-bench/events", headers=headers,
                           timeout=httpx.Timeout(10, read=None)) as response:
@@ -136,7 +142,8 @@ def main() -> None:
          f"{len(accepted_lat)} real proofs, one at a time"),
         ("accepted proof → desk event, max", max(accepted_lat), "-", None, "goal: < 2 s"),
     ]
-    report(f"Live results: {WORKERS} workers, SQLite, {os.cpu_count()} CPUs", rows)
+    load = os.getloadavg()[0]
+    report(f"Live results: {WORKERS} workers, SQLite, {os.cpu_count()} CPUs, load average {load:.1f}", rows)
 
 
 if __name__ == "__main__":
