@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 
 from circuits.requests import Presentation, ProofRequest
@@ -19,6 +20,7 @@ from .problems import Problem
 from .schemas import ProofRequestCreate
 from .verification import decide, receipt_body, refuse
 
+log = logging.getLogger("zkelig.api")
 _PARSED: dict[str, ProofRequest] = {}  # request id → parsed request; a stored request never changes
 
 
@@ -109,5 +111,8 @@ async def answer(state, request_id: str, found: tuple, presentation_json: dict) 
     if receipt["body"]["decision"] == "accepted":
         included = await asyncio.to_thread(state.ledger.receipt, receipt["body"]["log_index"])
         receipt["inclusion"] = included.to_json()
-    await state.events.record(request_id, verifier, receipt)
+    try:
+        await state.events.record(request_id, verifier, receipt)
+    except Exception as err:  # noqa: BLE001 - the signed receipt stands; only its event is lost
+        log.warning("decision on a request not recorded as an event: %s", type(err).__name__)
     return receipt
