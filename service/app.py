@@ -3,12 +3,15 @@
     /v1/issuers    register (admin), issue and revoke credentials (issuer keys, own issuer only)
     /v1/holders    wallets encrypted at rest, membership paths, presentations (rate limited)
     /v1/verifiers  proof requests and presentation submission → signed receipts (verifier keys)
-    /v1/requests   a proof request by id, for the holder who was handed its id
+    /v1/requests   a proof request by id, its QR code, one presentation to it, its outcome as events
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
     /v1/statistics counts per day, JSON or CSV: from the ledger (public), of the service (auditor)
     /v1/keys       verification keys and circuit digests
     /v1/scopes     shared scopes and their member verifiers (public)
     /v1/admin      API keys (list, create, revoke) and shared scopes
+    /fhir          FHIR R4 CoverageEligibilityRequest/Response for hospital systems (verifier keys)
+    /v1/presets    the preset registry (questions and their words), for pages and wallets
+    /desk, /wallet, /regulator, /web/…   the pages (service/web/) and the browser code they load
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from fastapi import FastAPI
 from circuits.credential_query import credential_query_circuit
 
 from . import access_log, docs, problems
+from .events import Decisions, EventHub
 from .keys import KeySet, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .auth import weak_admin_key
@@ -48,6 +52,7 @@ class ServiceState:
     holder_limits: RateLimiter
     proving: ProvingQueue
     zone: ZoneInfo
+    events: EventHub
 
     def today(self) -> dt.date:
         """The date in the deployment's time zone (ZKELIG_TIMEZONE): what requests' `today` is."""
@@ -97,7 +102,8 @@ def build_state(settings: Settings) -> ServiceState:
     state = ServiceState(settings, ledger, Records(store, settings.clock), keys, circuit,
                          BatchVerifier(keys.vk, settings.verify_batch_max),
                          RateLimiter(settings.holder_rate_per_minute, settings.holder_burst),
-                         ProvingQueue(settings.prove_queue), zone)
+                         ProvingQueue(settings.prove_queue), zone,
+                         EventHub(Decisions(store), webhook_backoff_s=settings.webhook_backoff_s))
     _warm_up(state)
     # Everything loaded so far lives as long as the process: keep the collector from rescanning it,
     # which would otherwise show as pauses in the tail of request latencies.
@@ -124,7 +130,8 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, artifacts, holders, issuers, keys, ledger, scopes, statistics, tiles, verifiers
+    from .routers import (admin, artifacts, fhir, holders, issuers, keys, ledger, pages, requests, scopes, statistics,
+                          tiles, verifiers)
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -146,8 +153,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     access_log.install()
     docs.install(app)
-    for module in (issuers, holders, verifiers, ledger, statistics, keys, scopes, admin, artifacts, tiles):
+    for module in (issuers, holders, verifiers, requests, ledger, statistics, keys, scopes, admin, artifacts, tiles,
+                   fhir):
         app.include_router(module.router)
+    app.include_router(pages.api)
+    app.include_router(pages.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
     return app

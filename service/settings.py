@@ -41,6 +41,8 @@ class Settings:
     # Server-side proofs a worker admits at once (running or waiting); beyond it: 503 with Retry-After.
     prove_queue: int = field(default_factory=lambda: int(_env("PROVE_QUEUE", "2")))
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)  # injected by tests
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", ""))  # for request links; default: Host header
+    webhook_backoff_s: float = field(default_factory=lambda: float(_env("WEBHOOK_BACKOFF_S", "1.0")))
 
     @property
     def ledger_url(self) -> str:

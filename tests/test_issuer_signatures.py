@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from issuers import issue, key_for, register, revoke, signed
+from issuers import issue, key_for, register, signed
 from service.ledger import BadStatement, IssuerKey, Ledger, LedgerKey, SignedIssuance, StaleStatement, open_store
 from service.ledger import entries as e
 from service.ledger import statements as st
