@@ -87,7 +87,7 @@ def main() -> None:
         proc, url = start_server(data)
         try:
             admin = ZkeligClient(url, ADMIN)
-            registry = admin.with_key(admin.register_issuer("registry", os.urandom(32))["api_key"])
+            registry = admin.enrol_issuer("registry")
             key = admin.create_key("verifier", "desk-bench")
             desk = admin.with_key(key)
             secret = cr.new_secret()

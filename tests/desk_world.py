@@ -5,7 +5,6 @@ prove_on_device; the wallet page is tested on its own)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 from circuits import credentials as cr
@@ -34,8 +33,8 @@ class World:
 
 def build_world(server, pk, verifier: str = "hospital-a") -> World:
     admin = server.admin()
-    registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
-    insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
+    registry = admin.enrol_issuer("civil-registry")
+    insurer = admin.enrol_issuer("insurer-a")
     hospital_key = admin.create_key("verifier", verifier)
     hospital = admin.with_key(hospital_key)
     secret = cr.new_secret()
