@@ -38,7 +38,7 @@ N_EVENTS, CLIENTS, N_ACCEPTED, WORKERS = int(os.environ.get("BENCH_EVENTS", "300
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 19000 + os.getpid() % 1000
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"}
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--data-dir", data,
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", data,
                              "--workers", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -32,7 +32,7 @@ def live(tmp_path_factory, query_keys):
     port, data = _free_port(), tmp_path_factory.mktemp("regulator")
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
     output = open(data / "service.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--data-dir", str(data)],
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
                             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 240

@@ -61,7 +61,7 @@ def serve(data_dir: Path, keys_root: Path, workers: int = 2, env: dict | None = 
     port = free_port()
     environment = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN_KEY, "ZKELIG_KEYS": str(keys_root), **(env or {})}
     log = open(data_dir / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", str(workers),
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--workers", str(workers),
                              "--data-dir", str(data_dir)], cwd=ROOT, env=environment, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
