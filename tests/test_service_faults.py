@@ -153,6 +153,39 @@ def _fill(mount: Path) -> Path:
     return filler
 
 
+def test_ledger_on_a_full_disk_refuses_then_recovers_in_process(tmp_path):
+    """The same fault without HTTP: StoreUnavailable (not a driver error), the writer thread lives,
+    reads answer from the last committed state, and writes resume once space is back."""
+    from service.ledger import Ledger, LedgerKey, StoreUnavailable, open_store
+
+    mount = tmp_path / "disk"
+    _tmpfs(mount, "4m")
+    try:
+        ledger = Ledger(open_store(f"sqlite:///{mount / 'ledger.db'}"), LedgerKey.load_or_create(mount / "ledger.key"),
+                        tree_depth=8)
+        ledger.register_issuer("before", bytes(32))
+        ledger.issue("before", [7])
+        filler = _fill(mount)
+        refused = None
+        for i in range(3000):
+            try:
+                ledger.issue("before", list(range(1, 65)))
+            except StoreUnavailable as err:
+                refused = err
+                break
+        assert refused is not None, "the full disk never refused a write"
+        assert ledger._writer.is_alive()
+        ledger.refresh()
+        committed = ledger.head().size
+        assert ledger.path("before", 0).siblings and ledger.issuer_root("before") in ledger.accepted_roots("before")
+        filler.unlink()
+        ledger.register_issuer("after", bytes(32))
+        assert ledger.head().size > committed and ledger._writer.is_alive()
+        ledger.close()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
 def test_full_disk_gives_503_then_recovers_with_the_same_workers(small_disk):
     """Writes on a full disk are refused with 503 + Retry-After (never 500), reads still answer,
     and once space is back the same two workers write again without a restart."""
