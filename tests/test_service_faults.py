@@ -267,3 +267,20 @@ def test_postgresql_stopped_and_restarted_under_the_service(tmp_path, query_keys
             assert report.ok, report.problem
     finally:
         control.__exit__(None, None, None)
+
+
+def test_opening_without_create_never_makes_a_ledger(store_url, tmp_path):
+    """What `audit --db` and `serve` without --init rely on: an empty database is refused, untouched."""
+    from service.ledger import NoLedger, open_store
+
+    with pytest.raises(NoLedger):
+        open_store(store_url, create=False)
+    if store_url.startswith("sqlite"):
+        assert not Path(store_url[len("sqlite:///"):]).exists()
+    else:
+        import psycopg
+
+        with psycopg.connect(store_url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+    open_store(store_url).close()  # creating it ...
+    open_store(store_url, create=False).close()  # ... makes it openable
