@@ -25,7 +25,7 @@ def setup(
     queries: int = typer.Option(4, "--queries", "-q", min=1, max=16, help="queries per proof (Q)"),
     values: int = typer.Option(8, "--values", "-m", min=2, max=16, help="values per query (M)"),
 ) -> None:
-    """Generate (or check and reuse) the credential query circuit's keys."""
+    """Generate (or check and reuse) the credential query circuit's keys. Exit codes: 0 done."""
     from rich.progress import Progress
 
     from .keys import ensure_keys
@@ -46,7 +46,8 @@ def serve(
     database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
     data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
     admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
-    init: bool = typer.Option(False, "--init", help="create what is missing: circuit keys, ledger key, database tables"),
+    init: bool = typer.Option(False, "--init",
+                              help="create what is missing: circuit keys, ledger key, database tables"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
 
@@ -78,7 +79,7 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Run the end-to-end story on this machine (what exists of it so far)."""
+    """Run the end-to-end story on this machine. Exit codes: 0 every check passed, 1 a check failed."""
     from .demo import run_demo
 
     raise typer.Exit(run_demo())

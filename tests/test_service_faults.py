@@ -111,7 +111,8 @@ def test_validation_problems_state_the_rule(small_disk):
                         headers=AUTH, timeout=30).json()
     assert "'age_at_least'" in preset["detail"] and "nope" not in preset["detail"]
     years = httpx.post(url + "/v1/verifiers/v/requests", headers=AUTH, timeout=30,
-                       json={"scope": "v/x", "issuers": ["a"], "preset": "age_at_least", "params": {"years": 999}}).json()
+                       json={"scope": "v/x", "issuers": ["a"], "preset": "age_at_least",
+                             "params": {"years": 999}}).json()
     assert "body.params.years must be ≤ 150" in years["detail"] and "999" not in years["detail"]
 
 
