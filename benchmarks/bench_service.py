@@ -42,7 +42,8 @@ N_CLOSED, N_OPEN, RATE, CLIENTS, WORKERS = 400, 600, 300.0, 32, 2
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_REQUEST_TTL_S": "86400"}  # proving them all takes minutes
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", data,
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
+                             "--data-dir", data,
                              "--workers", str(WORKERS)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -29,7 +29,7 @@ def setup(
     queries: int = typer.Option(4, "--queries", "-q", min=1, max=16, help="queries per proof (Q)"),
     values: int = typer.Option(8, "--values", "-m", min=2, max=16, help="values per query (M)"),
 ) -> None:
-    """Generate (or check and reuse) the credential query circuit's keys."""
+    """Generate (or check and reuse) the credential query circuit's keys. Exit codes: 0 done."""
     from rich.progress import Progress
 
     from .keys import ensure_keys
@@ -54,7 +54,8 @@ def serve(
         "", envvar="ZKELIG_FORWARDED_ALLOW_IPS",
         help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default: none; rate limits "
              "then count the TCP peer)"),
-    init: bool = typer.Option(False, "--init", help="create what is missing: circuit keys, ledger key, database tables"),
+    init: bool = typer.Option(False, "--init",
+                              help="create what is missing: circuit keys, ledger key, database tables"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
 
@@ -93,7 +94,7 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Run the end-to-end story on this machine (what exists of it so far)."""
+    """Run the end-to-end story on this machine. Exit codes: 0 every check passed, 1 a check failed."""
     from .demo import run_demo
 
     raise typer.Exit(run_demo())

@@ -109,7 +109,8 @@ def audit_command(
     try:
         with Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("audit", total=None)
-            report = audit(source, key, tree_depth, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            report = audit(source, key, tree_depth,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
     except Exception as err:  # noqa: BLE001 - only connection failures become a line; others are bugs
         from .ledger import StoreUnavailable
 

@@ -21,7 +21,8 @@ def connection_problem(url: str, err: Exception) -> str | None:
     """The one-line message for an httpx failure to reach `url`, or None if `err` is something else."""
     import httpx
 
-    if isinstance(err, httpx.UnsupportedProtocol | httpx.InvalidURL) or (isinstance(err, ValueError) and "URL" in str(err)):
+    malformed = isinstance(err, httpx.UnsupportedProtocol | httpx.InvalidURL)
+    if malformed or (isinstance(err, ValueError) and "URL" in str(err)):
         return f"{url!r} is not a service URL: give one like http://127.0.0.1:8000 (--url or ZKELIG_URL)"
     if isinstance(err, httpx.ConnectError):
         return f"cannot connect to {url}: is `zkelig serve` running there? (--url or ZKELIG_URL)"

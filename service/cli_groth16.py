@@ -49,7 +49,7 @@ def verify_cmd(
     public: Path = typer.Argument(..., help="public.json (public signals)"),
     proof: Path = typer.Argument(..., help="proof.json"),
 ) -> None:
-    """Verify a Groth16 proof: prints OK (exit 0) or INVALID (exit 1)."""
+    """Verify a Groth16 proof: prints OK (exit 0) or INVALID (exit 1); malformed input exits 2."""
     from zkcore.groth16 import Proof, VerifyingKey, public_inputs_from_snarkjs, verify
 
     with _exit_2_on_malformed_input():
@@ -68,7 +68,8 @@ def prove_cmd(
     proof: Path = typer.Argument(..., help="proof.json to write"),
     public: Path = typer.Argument(..., help="public.json to write"),
 ) -> None:
-    """Prove from a proving key and a witness; writes proof.json and public.json (snarkjs formats)."""
+    """Prove from a proving key and a witness; writes proof.json and public.json (snarkjs formats).
+    Exit codes: 0 done, 2 malformed input."""
     from zkcore.groth16 import prove, public_inputs_to_snarkjs, public_signals, read_wtns, read_zkey
 
     with _exit_2_on_malformed_input():
@@ -84,7 +85,7 @@ def export_vk_cmd(
     zkey: Path = typer.Argument(..., help="circuit.zkey"),
     verification_key: Path = typer.Argument(..., help="verification_key.json to write"),
 ) -> None:
-    """Export a .zkey's verification key as snarkjs's verification_key.json."""
+    """Export a .zkey's verification key as snarkjs's verification_key.json. Exit codes: 0 done, 2 malformed input."""
     from zkcore.groth16 import read_zkey
 
     with _exit_2_on_malformed_input():

@@ -53,7 +53,8 @@ class BodyLimit:
         await self.app(scope, _replay(messages, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await problem_response(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
+        refusal = problem_response(413, "body_too_large", f"request bodies are limited to {self.limit} bytes")
+        await refusal(scope, receive, send)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

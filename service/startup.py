@@ -45,7 +45,8 @@ def check(settings: Settings, init: bool) -> Found:
     except NoLedger as err:
         raise Refused(f"{err} ({shown}): to create a ledger there, run `zkelig serve --init`") from None
     except StoreUnavailable as err:
-        raise Refused(f"cannot use the database {shown}: {err}; check that it is running and the URL is right") from None
+        raise Refused(f"cannot use the database {shown}: {err}; check that it is running and the URL is right") \
+            from None
     if not init and not key_file.is_file():
         store.close()
         raise Refused(f"no ledger key at {key_file}: restore it, or point --data-dir at the ledger's data directory")
@@ -62,7 +63,8 @@ def check(settings: Settings, init: bool) -> Found:
             _key_signed(latest, key, key_file, shown)
         _circuit_registered(store, key, settings, keys, shown)
     except StoreUnavailable as err:
-        raise Refused(f"cannot use the database {shown}: {err}; check that it is running and the URL is right") from None
+        raise Refused(f"cannot use the database {shown}: {err}; check that it is running and the URL is right") \
+            from None
     except InvalidEncoding as err:
         raise Refused(f"{key_file} is not a ledger key ({err}): restore the right file") from None
     finally:
@@ -85,7 +87,8 @@ def _keys(settings: Settings, init: bool) -> KeySet:
         return load_keys(directory)
     except InvalidEncoding:
         if not init:
-            raise Refused(f"no circuit keys in {directory}: run `zkelig setup` first (or `zkelig serve --init`)") from None
+            raise Refused(f"no circuit keys in {directory}: run `zkelig setup` first (or `zkelig serve --init`)") \
+                from None
     return ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
 
 

@@ -54,7 +54,8 @@ class PostgresServer:
 
     def start(self) -> None:
         opts = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.workdir / "log"), "-w", "start")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.workdir / "log"),
+                  "-w", "start")
 
     def stop(self, mode: str = "immediate") -> None:
         """`immediate` is a crash as far as clients see: every connection drops at once."""

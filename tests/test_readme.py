@@ -29,7 +29,9 @@ def running_the_service_block() -> str:
 
 def _isolated_network() -> list[str]:
     """A command prefix giving the block its own loopback, or a skip (a failure under CI)."""
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True) if shutil.which("unshare") else None
+    probe = None
+    if shutil.which("unshare"):
+        probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
     if probe is None or probe.returncode:
         message = f"cannot make a network namespace (needs root and unshare): {probe.stderr if probe else 'no unshare'}"
         if in_ci():

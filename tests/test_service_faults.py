@@ -111,7 +111,8 @@ def test_validation_problems_state_the_rule(small_disk):
                         headers=AUTH, timeout=30).json()
     assert "'age_at_least'" in preset["detail"] and "nope" not in preset["detail"]
     years = httpx.post(url + "/v1/verifiers/v/requests", headers=AUTH, timeout=30,
-                       json={"scope": "v/x", "issuers": ["a"], "preset": "age_at_least", "params": {"years": 999}}).json()
+                       json={"scope": "v/x", "issuers": ["a"], "preset": "age_at_least",
+                             "params": {"years": 999}}).json()
     assert "body.params.years must be ≤ 150" in years["detail"] and "999" not in years["detail"]
 
 
@@ -151,6 +152,39 @@ def _fill(mount: Path) -> Path:
     finally:
         os.close(fd)
     return filler
+
+
+def test_ledger_on_a_full_disk_refuses_then_recovers_in_process(tmp_path):
+    """The same fault without HTTP: StoreUnavailable (not a driver error), the writer thread lives,
+    reads answer from the last committed state, and writes resume once space is back."""
+    from service.ledger import Ledger, LedgerKey, StoreUnavailable, open_store
+
+    mount = tmp_path / "disk"
+    _tmpfs(mount, "4m")
+    try:
+        ledger = Ledger(open_store(f"sqlite:///{mount / 'ledger.db'}"), LedgerKey.load_or_create(mount / "ledger.key"),
+                        tree_depth=8)
+        ledger.register_issuer("before", bytes(32))
+        ledger.issue("before", [7])
+        filler = _fill(mount)
+        refused = None
+        for i in range(3000):
+            try:
+                ledger.issue("before", list(range(1, 65)))
+            except StoreUnavailable as err:
+                refused = err
+                break
+        assert refused is not None, "the full disk never refused a write"
+        assert ledger._writer.is_alive()
+        ledger.refresh()
+        committed = ledger.head().size
+        assert ledger.path("before", 0).siblings and ledger.issuer_root("before") in ledger.accepted_roots("before")
+        filler.unlink()
+        ledger.register_issuer("after", bytes(32))
+        assert ledger.head().size > committed and ledger._writer.is_alive()
+        ledger.close()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_full_disk_gives_503_then_recovers_with_the_same_workers(small_disk):
@@ -234,3 +268,20 @@ def test_postgresql_stopped_and_restarted_under_the_service(tmp_path, query_keys
             assert report.ok, report.problem
     finally:
         control.__exit__(None, None, None)
+
+
+def test_opening_without_create_never_makes_a_ledger(store_url, tmp_path):
+    """What `audit --db` and `serve` without --init rely on: an empty database is refused, untouched."""
+    from service.ledger import NoLedger, open_store
+
+    with pytest.raises(NoLedger):
+        open_store(store_url, create=False)
+    if store_url.startswith("sqlite"):
+        assert not Path(store_url[len("sqlite:///"):]).exists()
+    else:
+        import psycopg
+
+        with psycopg.connect(store_url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+    open_store(store_url).close()  # creating it ...
+    open_store(store_url, create=False).close()  # ... makes it openable

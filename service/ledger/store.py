@@ -343,16 +343,18 @@ class SqliteStore(Store):
         try:
             if not durable:
                 conn.execute("PRAGMA synchronous=NORMAL")  # WAL: the next durable commit flushes this one too
-            conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
             try:
-                yield Tx(self, conn)
-            except BaseException:
-                self._rollback(conn)
-                raise
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-            if not durable:
-                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("BEGIN IMMEDIATE")  # the write lock up front: one writer, no upgrade deadlocks
+                try:
+                    yield Tx(self, conn)
+                except BaseException:
+                    self._rollback(conn)
+                    raise
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+            finally:
+                if not durable:  # this connection's next writer expects a durable commit
+                    conn.execute("PRAGMA synchronous=FULL")
         except BaseException as err:
             self._rollback(conn)
             self._reraise(err)
