@@ -60,7 +60,8 @@ def test_desk_asks_and_shows_the_answer_live(world, page, shot, sent):
     presentation = world.prove(world.person, request_id)  # the patient's phone, on the device
     started = time.time()
     receipt = world.holder.present(request_id, presentation)
-    page.get_by_text("Eligible: 18 or older").wait_for(timeout=2000)
+    # the outcome panel (the day's table below may already list earlier answers in the same words)
+    page.get_by_role("status").get_by_text("Eligible: 18 or older").wait_for(timeout=2000)
     shown_after = time.time() - started
     assert receipt["body"]["decision"] == "accepted" and shown_after < 2.0, shown_after
     page.get_by_text("Receipt verified: signed by the ledger").wait_for(timeout=5000)
@@ -76,7 +77,7 @@ def test_desk_asks_and_shows_the_answer_live(world, page, shot, sent):
     assert check_receipt(downloaded, world.holder.ledger_key_bytes()).decision == "accepted"
 
     world.holder.present(request_id, presentation)  # a second answer to the same request
-    page.get_by_text("Not accepted: this request was already answered").wait_for(timeout=2000)
+    page.get_by_role("status").get_by_text("Not accepted: this request was already answered").wait_for(timeout=2000)
     page.get_by_text("Receipt verified: signed by the ledger").wait_for(timeout=5000)
     shot("second-answer-refused")
 
@@ -115,13 +116,13 @@ def test_desk_explains_a_refused_claim_in_words(world, page, shot):
     shot("claim-asked")
     first = world.prove(world.insurance, request_id)
     world.holder.present(request_id, first)
-    page.get_by_text("Eligible: a claim of €1,250.00").wait_for(timeout=2000)
+    page.get_by_role("status").get_by_text("Eligible: a claim of €1,250.00").wait_for(timeout=2000)
     # the same claim again, on a new request (same claim reference, so the same scope): refused by its nullifier
     page.get_by_role("button", name="Show the question to the patient").click()
     page.wait_for_function(f"!document.getElementById('link').textContent.includes('{request_id}')")
     again = page.locator("#link").inner_text().split("#request=")[1]
     world.holder.present(again, world.prove(world.insurance, again))
-    page.get_by_text("Not accepted: this claim was already reimbursed").wait_for(timeout=2000)
+    page.get_by_role("status").get_by_text("Not accepted: this claim was already reimbursed").wait_for(timeout=2000)
     shot("claim-refused")
     page.set_viewport_size({"width": 390, "height": 844})
     shot("claim-refused-phone-width")
