@@ -6,9 +6,13 @@ checks, Groth16 (batched when submissions queue up), the nullifier's atomic ledg
 signed receipt. Presentations are proven beforehand (each answers its own request), so the
 load measures the verifier side only.
 
-Two runs: closed loop (C clients submitting back to back: the throughput ceiling) and open loop
-(submissions sent at a fixed rate whatever the replies: the latency at that load). The service
-runs two worker processes (`zkelig serve --workers 2`), each a replica of the SQLite ledger.
+Three runs: closed loop (C clients submitting back to back: the throughput ceiling), open loop
+(submissions sent at a fixed rate whatever the replies: the latency at that load), and the same
+open loop while holders flood the server-side prover (`POST /v1/holders/wallets/{id}/presentations`
+from FLOOD_CLIENTS threads, each asking for a new request and proving it, back to back): the
+bounded proving queue should answer the excess with 503 + Retry-After and leave the verifiers their
+latency. The service runs two worker processes (`zkelig serve --workers 2`), each a replica of the
+SQLite ledger. `--flood-only` runs only the third, smaller (a quick check).
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ from service.keys import ensure_keys
 
 ADMIN = secrets.token_urlsafe(32)  # the service refuses admin keys under 128 bits
 N_CLOSED, N_OPEN, RATE, CLIENTS, WORKERS = 400, 600, 300.0, 32, 2
+N_FLOODED, FLOOD_RATE, FLOOD_CLIENTS = 300, 100.0, 8
 
 
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_REQUEST_TTL_S": "86400"}  # proving them all takes minutes
+    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_REQUEST_TTL_S": "86400",  # proving them all takes minutes
+           "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"}  # the flood meets the proving queue, not the per-client limit
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
                              "--data-dir", data,
                              "--workers", str(WORKERS)],
@@ -70,7 +76,8 @@ def presentations(url: str, n: int, tag: str) -> tuple[ZkeligClient, list[tuple[
     path = verifier.path(credential.issuer, credential.leaf_index)
     out = []
     for i in range(n):
-        body = verifier.create_request("hospital-a", f"hospital-a/bench-{tag}/visit-{i}", [credential.issuer], "age_at_least", years=18)
+        body = verifier.create_request("hospital-a", f"hospital-a/bench-{tag}/visit-{i}", [credential.issuer],
+                                       "age_at_least", years=18)
         request = verifier.request(body["request_id"])
         out.append((body["request_id"], prove_request(credential, secret, path, request, keys.pk).to_json()))
         if i % 50 == 49:
@@ -117,24 +124,80 @@ def submit_all(verifier: ZkeligClient, items, clients: int, rate: float | None) 
     return time.perf_counter() - begin, latencies
 
 
+class ProvingFlood:
+    """FLOOD_CLIENTS holders asking the service to prove, back to back, until stopped."""
+
+    def __init__(self, url: str, verifier: ZkeligClient):
+        admin = ZkeligClient(url, ADMIN)
+        issuer = admin.with_key(admin.register_issuer("registry-flood", os.urandom(32))["api_key"])
+        self.url, self.verifier, self.phone = url, verifier, ZkeligClient(url)
+        self.wallet = self.phone.create_wallet("flood passphrase")
+        issued = issuer.issue("registry-flood", [{"schema": "person.v1", "id_commitment": self.wallet["id_commitment"],
+                                                  "attributes": {"birthdate": dt.date(1980, 1, 1), "country": 1},
+                                                  "expiry": dt.date.today() + dt.timedelta(days=30)}])["credentials"][0]
+        self.credential_id = self.phone.store_credential(self.wallet["wallet_id"], "flood passphrase",
+                                                         issued["credential"])
+        self.statuses: list[int] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(k,)) for k in range(FLOOD_CLIENTS)]
+
+    def _run(self, k: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=300) as http:
+            n = 0
+            while not self._stop.is_set():
+                rid = self.verifier.create_request("hospital-a", f"hospital-a/flood-{k}-{n}", ["registry-flood"],
+                                                   "age_at_least", years=18)["request_id"]
+                r = http.post(f"/v1/holders/wallets/{self.wallet['wallet_id']}/presentations",
+                              json={"passphrase": "flood passphrase", "credential_id": self.credential_id,
+                                    "request_id": rid})
+                assert r.status_code in (200, 503), r.text[:300]
+                assert r.status_code == 200 or int(r.headers["Retry-After"]) >= 1
+                self.statuses.append(r.status_code)
+                n += 1
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        time.sleep(2.0)  # the queue is full before the measurement starts
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(300)
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
 
 
-def main() -> None:
+def main(flood_only: bool = False) -> None:
+    n_closed, n_open, n_flooded = (0, 0, N_FLOODED // 3) if flood_only else (N_CLOSED, N_OPEN, N_FLOODED)
+    rows = []
     with tempfile.TemporaryDirectory() as data:
         proc, url = start_server(data)
         try:
-            print(f"proving {N_CLOSED + N_OPEN} presentations first (each answers its own request)…", flush=True)
-            verifier, closed = presentations(url, N_CLOSED, "closed")
-            _, opened = presentations(url, N_OPEN, "open")
-            elapsed, lat = submit_all(verifier, closed, CLIENTS, None)
-            rows = [(f"closed loop, {CLIENTS} clients: {N_CLOSED / elapsed:,.0f} verifications/s", statistics.median(lat), "", None,
-                     f"p50 {statistics.median(lat) * 1e3:.1f} ms, p99 {pct(lat, 99) * 1e3:.1f} ms")]
-            elapsed, lat = submit_all(verifier, opened, CLIENTS * 2, RATE)
-            rows.append((f"open loop at {RATE:.0f}/s offered: {N_OPEN / elapsed:,.0f} verifications/s served",
-                         statistics.median(lat), "", None,
-                         f"p50 {statistics.median(lat) * 1e3:.1f} ms, p99 {pct(lat, 99) * 1e3:.1f} ms"))
+            print(f"proving {n_closed + n_open + n_flooded} presentations first (each answers its own request)…",
+                  flush=True)
+            verifier, flooded = presentations(url, n_flooded, "flooded")
+            if not flood_only:
+                _, closed = presentations(url, n_closed, "closed")
+                _, opened = presentations(url, n_open, "open")
+                elapsed, lat = submit_all(verifier, closed, CLIENTS, None)
+                rows.append((f"closed loop, {CLIENTS} clients: {n_closed / elapsed:,.0f} verifications/s",
+                             statistics.median(lat), "", None,
+                             f"p50 {statistics.median(lat) * 1e3:.1f} ms, p99 {pct(lat, 99) * 1e3:.1f} ms"))
+                elapsed, lat = submit_all(verifier, opened, CLIENTS * 2, RATE)
+                rows.append((f"open loop at {RATE:.0f}/s offered: {n_open / elapsed:,.0f} verifications/s served",
+                             statistics.median(lat), "", None,
+                             f"p50 {statistics.median(lat) * 1e3:.1f} ms, p99 {pct(lat, 99) * 1e3:.1f} ms"))
+            with ProvingFlood(url, verifier) as flood:
+                elapsed, lat = submit_all(verifier, flooded, CLIENTS * 2, FLOOD_RATE)
+            served, busy = flood.statuses.count(200), flood.statuses.count(503)
+            rows.append((f"open loop at {FLOOD_RATE:.0f}/s under a proving flood", statistics.median(lat), "", None,
+                         f"p50 {statistics.median(lat) * 1e3:.1f} ms, p99 {pct(lat, 99) * 1e3:.1f} ms; "
+                         f"{FLOOD_CLIENTS} flooding clients: {served} proofs served, {busy} refused 503 "
+                         f"in {elapsed:.1f} s"))
         finally:
             proc.terminate()
             proc.wait(30)
@@ -142,4 +205,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(flood_only="--flood-only" in sys.argv[1:])

@@ -71,7 +71,8 @@ def time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsRefused(f"ZKELIG_TIMEZONE={name!r} is not an IANA time zone (e.g. UTC, Europe/Amsterdam)") from None
+        raise SettingsRefused(f"ZKELIG_TIMEZONE={name!r} is not an IANA time zone (e.g. UTC, Europe/Amsterdam)"
+                              ) from None
 
 
 def check_settings(settings: Settings) -> ZoneInfo:

@@ -88,7 +88,7 @@ class ZkeligClient:
 
     def register_scope(self, name: str, members: Sequence[str]) -> dict:
         """A shared scope (e.g. insurance-enrolment/2026) in which only these verifiers may ask."""
-        return self._call("PUT", f"/v1/admin/scopes/{name}", {"members": list(members)})
+        return self._call("POST", "/v1/admin/scopes", {"name": name, "members": list(members)})
 
     def scopes(self) -> list[dict]:
         return self._call("GET", "/v1/scopes")["scopes"]

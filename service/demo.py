@@ -239,7 +239,7 @@ def run_demo(data_dir: Path | None = None) -> int:
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
         story.check(f"hospital: Alice is insured today (proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
 
-        claim = "claims/2026/hospital-a/claim-0042"
+        claim = f"hospital-a/claims/{today.year}/claim-0042"
         rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
                   claim_cents=120_000, day=today - dt.timedelta(days=3))
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)

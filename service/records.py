@@ -26,7 +26,8 @@ _SCHEMA = [
     " blocked_until_ms {int} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS wallet_proofs (wallet_id TEXT NOT NULL, request_id TEXT NOT NULL,"
     " created_ms {int} NOT NULL, PRIMARY KEY (wallet_id, request_id))",
-    "CREATE TABLE IF NOT EXISTS shared_scopes (name TEXT PRIMARY KEY, members TEXT NOT NULL, created_ms {int} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS shared_scopes (name TEXT PRIMARY KEY, members TEXT NOT NULL,"
+    " created_ms {int} NOT NULL)",
 ]
 ROLES = ("admin", "issuer", "verifier", "auditor")
 KEY_ID_BYTES = 8  # a key's public id: the first bytes of its hash (names it in lists, reveals nothing of it)
@@ -98,7 +99,8 @@ class Records:
         """Every API key's id, role, subject and creation time (never the key, never its hash)."""
         with self.store.read() as tx:
             rows = tx.all("SELECT key_hash, role, subject, created_ms FROM api_keys ORDER BY created_ms, role, subject")
-        return [{"id": bytes(r[0])[:KEY_ID_BYTES].hex(), "role": r[1], "subject": r[2], "created_ms": r[3]} for r in rows]
+        return [{"id": bytes(r[0])[:KEY_ID_BYTES].hex(), "role": r[1], "subject": r[2], "created_ms": r[3]}
+                for r in rows]
 
     def revoke_key(self, key_id: str) -> bool:
         with self.store.write(ledger_lock=False) as tx:
@@ -187,8 +189,8 @@ class Records:
             # PostgreSQL serialise on its row (SQLite writers are serialised anyway).
             tx.execute("INSERT INTO wallet_failures (wallet_id, failures, blocked_until_ms) VALUES (?, 0, 0)"
                        " ON CONFLICT (wallet_id) DO NOTHING", (wallet_id,))
-            failures, blocked_until = tx.one("SELECT failures, blocked_until_ms FROM wallet_failures WHERE wallet_id = ?"
-                                             + self._for_update, (wallet_id,))
+            failures, blocked_until = tx.one("SELECT failures, blocked_until_ms FROM wallet_failures"
+                                             " WHERE wallet_id = ?" + self._for_update, (wallet_id,))
             if blocked_until > now:
                 raise WalletBackingOff(-(-(blocked_until - now) // 1000))
             failures += 1

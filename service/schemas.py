@@ -48,6 +48,7 @@ ScopeName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}/[^/\x00-\x
 
 
 class SharedScope(Strict):
+    name: ScopeName
     members: Annotated[list[Id], Field(min_length=1, max_length=100, description="the verifiers that may ask in it")]
 
 

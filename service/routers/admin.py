@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from ..auth import require
 from ..problems import Problem
-from ..schemas import ApiKeyCreated, ApiKeyList, ApiKeyRequest, ScopeName, SharedScope, SharedScopeInfo
+from ..schemas import ApiKeyCreated, ApiKeyList, ApiKeyRequest, SharedScope, SharedScopeInfo
 from .common import fresh_state, get_state, problem_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))],
@@ -44,9 +44,10 @@ def revoke_key(key_id: str = Path(pattern=r"^[0-9a-f]{16}$", description="the id
     return Response(status_code=204)
 
 
-@router.put("/scopes/{name:path}", response_model=SharedScopeInfo, responses=problem_responses(409))
-def register_scope(body: SharedScope, name: ScopeName, state=Depends(get_state)) -> SharedScopeInfo:
+@router.post("/scopes", response_model=SharedScopeInfo, responses=problem_responses(409))
+def register_scope(body: SharedScope, state=Depends(get_state)) -> SharedScopeInfo:
     """Register (or replace the members of) a shared scope: only its members may ask under it."""
+    name = body.name
     namespace = name.split("/", 1)[0]
     if namespace in state.records.verifier_ids():
         raise Problem(409, "scope_namespace_taken", f"scopes under {namespace}/ belong to verifier {namespace}")

@@ -58,13 +58,15 @@ def head(state=Depends(fresh_state)) -> dict:
 
 
 @router.get("/heads")
-def heads(after: int = Query(-1, ge=-1, le=MAX_INDEX), limit: int = Query(1000, ge=1, le=10_000), state=Depends(fresh_state)) -> dict:
+def heads(after: int = Query(-1, ge=-1, le=MAX_INDEX), limit: int = Query(1000, ge=1, le=10_000),
+          state=Depends(fresh_state)) -> dict:
     """Signed heads with size > after, in increasing size."""
     return {"checkpoints": [h.to_text() for h in state.ledger.heads(after)[:limit]]}
 
 
 @router.get("/entries")
-def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
+def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MAX_INDEX),
+            state=Depends(fresh_state)) -> dict:
     """Entries [start, end), at most 1000, base64 of their canonical encoding."""
     if end < start or end - start > MAX_ENTRIES:
         raise Problem(400, "bad_request", f"need start ≤ end ≤ start + {MAX_ENTRIES}")
@@ -72,7 +74,8 @@ def entries(start: int = Query(ge=0, le=MAX_INDEX), end: int = Query(ge=0, le=MA
 
 
 @router.get("/proofs/inclusion")
-def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
+def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le=MAX_INDEX),
+              state=Depends(fresh_state)) -> dict:
     size = _size(state, size)
     if index >= size:
         raise Problem(400, "bad_request", "index must be below size")
@@ -80,7 +83,8 @@ def inclusion(index: int = Query(ge=0, le=MAX_INDEX), size: int = Query(ge=1, le
 
 
 @router.get("/proofs/consistency")
-def consistency(first: int = Query(ge=1, le=MAX_INDEX), second: int = Query(ge=1, le=MAX_INDEX), state=Depends(fresh_state)) -> dict:
+def consistency(first: int = Query(ge=1, le=MAX_INDEX), second: int = Query(ge=1, le=MAX_INDEX),
+                state=Depends(fresh_state)) -> dict:
     second = _size(state, second)
     if first > second:
         raise Problem(400, "bad_request", "first must not exceed second")
@@ -131,7 +135,9 @@ def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), state=Depends(fresh
 
 
 @router.get("/nullifiers")
-def nullifier(scope: str = Query(min_length=1, max_length=200), value: str = Query(pattern=r"^[0-9]{1,78}$", description="the nullifier, decimal"), state=Depends(fresh_state)) -> dict:
+def nullifier(scope: str = Query(min_length=1, max_length=200),
+              value: str = Query(pattern=r"^[0-9]{1,78}$", description="the nullifier, decimal"),
+              state=Depends(fresh_state)) -> dict:
     """Whether a nullifier was used in a scope (and where)."""
     index = state.ledger.nullifier_index(cr.scope_id(scope), int(value) % cr.R)
     return {"scope": scope, "used": index is not None, "log_index": index}
