@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from circuits.credential_query import credential_query_circuit
 
 from . import problems
-from .keys import KeySet, circuit_name, ensure_keys
+from .keys import KeySet, check_servable, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .limits import BodyLimit, RateLimiter
 from .records import Records
@@ -52,6 +52,7 @@ def build_state(settings: Settings) -> ServiceState:
     ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
                     settings.tree_depth, settings.root_window_s)
     keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
+    check_servable(keys, settings.dev_setup)
     keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
     credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
     circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)

@@ -8,6 +8,7 @@ import typer
 
 from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
+from .cli_ceremony import ceremony_app
 from .cli_groth16 import groth16_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="zkelig: eligibility proofs that reveal nothing else.")
@@ -16,6 +17,7 @@ app.command("audit")(audit_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(verifier_app, name="verifier")
+app.add_typer(ceremony_app, name="ceremony")
 
 
 @app.command()
@@ -32,7 +34,8 @@ def setup(
 
     with Progress(transient=True) as bar:
         task = bar.add_task("setup", total=None)
-        keyset = ensure_keys(keys, depth, queries, values, progress=lambda step: bar.update(task, description=step))
+        keyset = ensure_keys(keys, depth, queries, values, progress=lambda step: bar.update(task, description=step),
+                             replace_stale=True)
     meta = keyset.metadata
     typer.echo(f"{keyset.directory}: {meta['constraints']} constraints, vk sha256 {meta['vk_digest']}")
     typer.echo(meta["provenance"])
@@ -46,22 +49,30 @@ def serve(
     database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
     data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
     admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
+    dev_setup: bool = typer.Option(False, "--dev-setup", envvar="ZKELIG_DEV_SETUP",
+                                   help="serve keys from `zkelig setup` (single party: anyone who ran it can forge proofs)"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
     import os
 
     import uvicorn
 
-    from .keys import ensure_keys
+    from .keys import KeysForAnotherCircuit, KeysRefused, check_servable, ensure_keys
     from .settings import Settings
 
     # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key)):
+    for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key),
+                        ("ZKELIG_DEV_SETUP", "1" if dev_setup else "")):
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment
     settings = Settings()
-    ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)  # once, before workers start
+    try:  # once, before workers start
+        check_servable(ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values),
+                       settings.dev_setup)
+    except (KeysRefused, KeysForAnotherCircuit) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 

@@ -113,13 +113,13 @@ def run_demo(data_dir: Path | None = None) -> int:
     today = dt.date.today()
     with Progress(transient=True, console=console) as bar:
         task = bar.add_task("trusted setup (cached after the first run)", total=None)
-        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step)))
+        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step), replace_stale=True))
     story.check(f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms)
 
     workdir = Path(data_dir or tempfile.mkdtemp(prefix="zkelig-demo-"))
     admin_key = "zk_demo_admin_" + os.urandom(8).hex()
     with console.status("starting the service on 127.0.0.1 (SQLite)…"):
-        app = create_app(Settings(data_dir=workdir, admin_key=admin_key))
+        app = create_app(Settings(data_dir=workdir, admin_key=admin_key, dev_setup=True))
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
         admin = ZkeligClient(server.url, admin_key)

@@ -31,6 +31,8 @@ class Settings:
     holder_rate_per_minute: int = field(default_factory=lambda: int(_env("HOLDER_RATE_PER_MINUTE", "120")))
     holder_burst: int = 30
     verify_batch_max: int = 64
+    # Serve keys from a single-party `zkelig setup` (tests, demo); production keys come from a ceremony.
+    dev_setup: bool = field(default_factory=lambda: _env("DEV_SETUP", "").lower() in ("1", "true", "yes"))
 
     @property
     def ledger_url(self) -> str:

@@ -15,7 +15,8 @@ def circuits(state=Depends(get_state)) -> dict:
     meta = state.keys.metadata
     return {"circuits": [{"circuit": state.circuit, "vk_digest": meta["vk_digest"], "constraints": meta["constraints"],
                           "public_inputs": meta["public_inputs"], "provenance": meta["provenance"],
-                          "files": meta["files"]}]}
+                          "files": meta["files"], "setup": meta.get("setup", "single-party"),
+                          "r1cs_sha256": meta.get("r1cs_sha256"), "transcript": state.keys.transcript}]}
 
 
 @router.get("/{circuit}/verification_key.json")
