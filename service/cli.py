@@ -49,8 +49,9 @@ def serve(
     database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
     data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
     admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key"),
-    dev_setup: bool = typer.Option(False, "--dev-setup", envvar="ZKELIG_DEV_SETUP",
-                                   help="serve keys from `zkelig setup` (single party: anyone who ran it can forge proofs)"),
+    dev_setup: bool = typer.Option(
+        False, "--dev-setup", envvar="ZKELIG_DEV_SETUP",
+        help="serve keys from `zkelig setup` (single party: whoever ran it can forge proofs)"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries."""
     import os
@@ -62,8 +63,9 @@ def serve(
 
     # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key),
-                        ("ZKELIG_DEV_SETUP", "1" if dev_setup else "")):
+    overrides = (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key),
+                 ("ZKELIG_DEV_SETUP", "1" if dev_setup else ""))
+    for name, value in overrides:
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment
     settings = Settings()

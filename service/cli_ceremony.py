@@ -107,11 +107,21 @@ def contribute_cmd(
     key_in: Path = typer.Argument(..., help="the last key of the ceremony"),
     key_out: Path = typer.Argument(..., help="the key to write and hand to the next party"),
     name: str = typer.Option(..., "--name", help="who contributes (recorded in the transcript, 64 characters)"),
-    entropy: str = typer.Option("", "--entropy", help="text mixed into the OS's randomness (optional)"),
+    entropy: str = typer.Option(None, "--entropy", help="text mixed into the OS's randomness (asked for when "
+                                                        "interactive and not given; optional)"),
 ) -> None:
-    """Add one party's secret to the key; prints the contribution hash to publish."""
+    """Add one party's secret to the key; prints the contribution hash to publish.
+
+    The secret is drawn from the operating system's randomness mixed with the typed text, used once
+    and never written anywhere: only the key it produced and the public record leave this process.
+    """
+    import sys
+
     from zkcore.groth16.mpc import contribute, entropy_rng
 
+    if entropy is None:
+        entropy = typer.prompt("Type some random text (extra entropy, not stored; Enter to skip)", default="",
+                               hide_input=True, show_default=False) if sys.stdin.isatty() else ""
     with _one_line_errors():
         pk = _read_key(key_in)
         after, contribution = contribute(pk, name, entropy_rng(entropy))
@@ -123,7 +133,7 @@ def contribute_cmd(
 def beacon_cmd(
     key_in: Path = typer.Argument(..., help="the last key of the ceremony"),
     key_out: Path = typer.Argument(..., help="the final key"),
-    beacon: str = typer.Option(..., "--beacon", help="the public random value, hex (e.g. an announced future block hash)"),
+    beacon: str = typer.Option(..., "--beacon", help="the public random value, hex (e.g. a future block hash)"),
     iterations_exp: int = typer.Option(10, "--iterations-exp", min=10, max=63,
                                        help="sha256 is applied 2^N times to the value (snarkjs's numIterationsExp)"),
     name: str = typer.Option("beacon", "--name", help="name recorded for the beacon step"),

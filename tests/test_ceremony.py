@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPTH, Q, M = 4, 1, 2  # 2 747 constraints: a power-12 ptau
 CIRCUIT = ["--depth", str(DEPTH), "--queries", str(Q), "--values", str(M)]
 PTAU_POWER = 12
-BEACON = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff"
+BEACON = "0f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff"
 
 
 def snarkjs(node_modules: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -164,9 +164,6 @@ def test_a_ceremony_across_processes_verifies_with_us_and_with_snarkjs(ceremony,
         assert name in ours.stdout
     theirs = snarkjs(node_modules, "zkey", "verify", "circuit.r1cs", "pot.ptau", "final.zkey", cwd=public)
     assert theirs.returncode == 0 and "ZKey Ok!" in theirs.stdout + theirs.stderr, theirs.stdout + theirs.stderr
-    # an unfinished ceremony verifies too, with a reminder to finish it
-    partial = zkelig("ceremony", "verify", "k4.zkey", "--ptau", "pot.ptau", *CIRCUIT, cwd=public)
-    assert partial.returncode == 0 and "no beacon yet" in partial.stdout
 
 
 def test_the_final_key_proves_and_verifies(ceremony):
@@ -196,7 +193,8 @@ def test_tampered_contributions_fail_both_verifiers(ceremony, ptau_file, node_mo
     transcript = parse_transcript(final.contributions)
     # the hospitals' contribution claims another secret in G1 than the one its δ used
     forged = dataclasses.replace(transcript.contributions[1], g1_sx=transcript.contributions[1].g1_sx * 2)
-    lying = dataclasses.replace(transcript, contributions=(transcript.contributions[0], forged, *transcript.contributions[2:]))
+    contributions = (transcript.contributions[0], forged, *transcript.contributions[2:])
+    lying = dataclasses.replace(transcript, contributions=contributions)
     bad_transcript = dataclasses.replace(final, contributions=lying.to_bytes())
     # a contribution that kept someone's trapdoor: L no longer the initial L over δ
     c = final.c_g1.copy()
@@ -294,6 +292,6 @@ def test_keys_are_tied_to_their_circuit_and_single_party_keys_need_dev_mode(cere
     c = final.c_g1.copy()
     c[[0, 1]] = c[[1, 0]]
     write_zkey(tmp_path / "bad.zkey", dataclasses.replace(final, c_g1=c))
-    bad = zkelig("ceremony", "install", str(tmp_path / "bad.zkey"), "--ptau", "pot.ptau", *CIRCUIT, "--keys", str(tmp_path / "x"),
-                 cwd=public)
+    bad = zkelig("ceremony", "install", str(tmp_path / "bad.zkey"), "--ptau", "pot.ptau", *CIRCUIT,
+                 "--keys", str(tmp_path / "x"), cwd=public)
     assert bad.returncode == 1 and not (tmp_path / "x").exists()

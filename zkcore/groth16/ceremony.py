@@ -241,6 +241,7 @@ def verify_ceremony(cs: ConstraintSystem, ptau: PowersOfTau, final: ProvingKey,
     if same and not problems:
         for name, old, new in (("L", initial.c_g1, final.c_g1), ("H", initial.h_g1, final.h_g1)):
             rho = [secrets.randbits(RANDOMIZER_BITS) | 1 for _ in range(old.shape[0])]
-            if not pairing_check([(_random_combination(new, rho), final.vk.delta_g2), (-_random_combination(old, rho), g2)]):
+            scaled, initial_sum = _random_combination(new, rho), _random_combination(old, rho)
+            if not pairing_check([(scaled, final.vk.delta_g2), (-initial_sum, g2)]):
                 problems.append(f"the key's {name} points are not the initial ones divided by δ")
     return CeremonyReport(transcript.circuit_hash, transcript.contributions, problems)

@@ -64,7 +64,7 @@ class PowersOfTau:
         return arr
 
     def lagrange(self, section: int, log_n: int) -> np.ndarray:
-        """[L_i(τ)] (section 12/13) or [α·L_i(τ)]₁ (14) or [β·L_i(τ)]₁ (15) for the domain of size 2^log_n."""
+        """[L_i(τ)] (section 12/13), [α·L_i(τ)]₁ (14) or [β·L_i(τ)]₁ (15) for the domain of size 2^log_n."""
         n = 1 << log_n
         return self._block(section, n - 1, n, section == 13, f"Lagrange section {section}, domain 2^{log_n}")
 
