@@ -190,6 +190,7 @@ def test_tampered_contributions_fail_both_verifiers(ceremony, ptau_file, node_mo
     cs = credential_query_circuit(DEPTH, Q, M).cs
     start = initial_key(cs, ptau)
     assert verify_ceremony(cs, ptau, final, start).ok
+    assert not verify_ceremony(cs, ptau, start, start).ok  # nobody contributed: δ = 1 is public
     transcript = parse_transcript(final.contributions)
     # the hospitals' contribution claims another secret in G1 than the one its δ used
     forged = dataclasses.replace(transcript.contributions[1], g1_sx=transcript.contributions[1].g1_sx * 2)

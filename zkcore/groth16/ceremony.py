@@ -210,15 +210,20 @@ def _random_combination(points: np.ndarray, rho: list[int]) -> G1:
 
 def verify_ceremony(cs: ConstraintSystem, ptau: PowersOfTau, final: ProvingKey,
                     initial: ProvingKey | None = None) -> CeremonyReport:
-    """Whether `final` descends from the initial key of `cs` and `ptau` through its transcript."""
-    initial = initial or initial_key(cs, ptau)
-    start = parse_transcript(initial.contributions)
+    """Whether `final` descends from the initial key of `cs` and `ptau` through its transcript.
+
+    A broken chain is reported at once (checking it costs pairings; rebuilding the initial key costs
+    one pass over the circuit's terms).
+    """
     transcript = parse_transcript(final.contributions)
-    problems: list[str] = []
-    if transcript.circuit_hash != start.circuit_hash:
+    delta, problems = check_chain(transcript)
+    if not transcript.contributions:
+        problems.append("no contributions: δ is still 1, so anyone could forge proofs")
+    if problems:
+        return CeremonyReport(transcript.circuit_hash, transcript.contributions, problems)
+    initial = initial or initial_key(cs, ptau)
+    if transcript.circuit_hash != parse_transcript(initial.contributions).circuit_hash:
         problems.append("the key's circuit hash is not this circuit's with this Powers of Tau")
-    delta, chain_problems = check_chain(transcript)
-    problems += chain_problems
     same = (
         (final.n_vars, final.n_public, final.log_domain) == (initial.n_vars, initial.n_public, initial.log_domain)
         and final.vk.alpha_g1 == initial.vk.alpha_g1
