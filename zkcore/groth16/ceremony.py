@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 
 import numpy as np
 
@@ -159,8 +160,6 @@ def initial_key(cs: ConstraintSystem, ptau: PowersOfTau) -> ProvingKey:
 
 
 def _with_transcript(pk: ProvingKey, transcript: Transcript) -> ProvingKey:
-    from dataclasses import replace
-
     return replace(pk, contributions=transcript.to_bytes())
 
 

@@ -28,8 +28,10 @@ from dataclasses import dataclass, replace
 from .. import field
 from ..curve import G1, G2
 from ..errors import InvalidEncoding
+from ..kernels import curve as kc
 from ..pairing import pairing_check
 from ..params import B1, B2, P, R
+from .snarkjs import _g1_point, _g2_point, _mont_point_bytes
 
 MONT_INV_P = pow(1 << 256, -1, P)
 MONT_INV_R = pow(1 << 256, -1, R)
@@ -205,15 +207,11 @@ def _truncated_name(name: str) -> bytes:
 
 def _lem(c: Contribution) -> bytes:
     """The four points as a .zkey stores them (Montgomery, little-endian)."""
-    from .snarkjs import _mont_point_bytes
-
     return b"".join(_mont_point_bytes(p) for p in (c.delta_after, c.g1_s, c.g1_sx, c.g2_spx))
 
 
 def parse_transcript(data: bytes) -> Transcript:
     """Section 10 of a .zkey; InvalidEncoding on any malformed part (points are validated)."""
-    from .snarkjs import _g1_point, _g2_point
-
     try:
         if len(data) < 68:
             raise InvalidEncoding("zkey: the contributions section is too short")
@@ -297,8 +295,6 @@ def beacon_rng(beacon_hash: bytes, iterations_exp: int) -> ChaCha:
 
 def apply_contribution(pk, k: int, contribution: Contribution):
     """The key with δ ← k·δ and every L (C) and H point divided by k; the transcript extended."""
-    from ..kernels import curve as kc
-
     transcript = parse_transcript(pk.contributions)
     k_inv = field.to_limbs(pow(k, -1, R))
     extended = replace(transcript, contributions=transcript.contributions + (contribution,))
