@@ -28,10 +28,10 @@ from fastapi import FastAPI
 from circuits.credential_query import credential_query_circuit
 
 from . import access_log, docs, problems
-from .events import Decisions, EventHub
-from .keys import KeySet, circuit_name, ensure_keys
-from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .auth import weak_admin_key
+from .events import Decisions, EventHub
+from .keys import KeySet, check_servable, circuit_name, ensure_keys
+from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .ledger.store import private_dir
 from .limits import BodyLimit, ProvingQueue, RateLimiter
 from .records import Records
@@ -90,6 +90,7 @@ def build_state(settings: Settings) -> ServiceState:
     ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
                     settings.tree_depth, settings.root_window_s)
     keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
+    check_servable(keys, settings.dev_setup)
     keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
     credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
     circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)
@@ -131,8 +132,21 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import (admin, artifacts, fhir, holders, issuers, keys, ledger, pages, requests, scopes, statistics,
-                          tiles, verifiers)
+    from .routers import (
+        admin,
+        artifacts,
+        fhir,
+        holders,
+        issuers,
+        keys,
+        ledger,
+        pages,
+        requests,
+        scopes,
+        statistics,
+        tiles,
+        verifiers,
+    )
 
     settings = settings or Settings()
     state = build_state(settings)

@@ -8,6 +8,7 @@ import typer
 
 from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
+from .cli_ceremony import ceremony_app
 from .cli_funds import funds_app
 from .cli_groth16 import groth16_app
 from .cli_receipt import receipt_app
@@ -20,6 +21,7 @@ app.add_typer(issuer_app, name="issuer")
 app.add_typer(verifier_app, name="verifier")
 app.add_typer(funds_app, name="funds")
 app.add_typer(receipt_app, name="receipt")
+app.add_typer(ceremony_app, name="ceremony")
 
 
 @app.command()
@@ -36,7 +38,8 @@ def setup(
 
     with Progress(transient=True) as bar:
         task = bar.add_task("setup", total=None)
-        keyset = ensure_keys(keys, depth, queries, values, progress=lambda step: bar.update(task, description=step))
+        keyset = ensure_keys(keys, depth, queries, values, progress=lambda step: bar.update(task, description=step),
+                             replace_stale=True)
     meta = keyset.metadata
     typer.echo(f"{keyset.directory}: {meta['constraints']} constraints, vk sha256 {meta['vk_digest']}")
     typer.echo(meta["provenance"])
@@ -56,6 +59,9 @@ def serve(
              "then count the TCP peer)"),
     init: bool = typer.Option(False, "--init",
                               help="create what is missing: circuit keys, ledger key, database tables"),
+    dev_setup: bool = typer.Option(
+        False, "--dev-setup", envvar="ZKELIG_DEV_SETUP",
+        help="serve keys from `zkelig setup` (single party: whoever ran it can forge proofs)"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
 
@@ -72,7 +78,9 @@ def serve(
 
     # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    for name, value in (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key)):
+    overrides = (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key),
+                 ("ZKELIG_DEV_SETUP", "1" if dev_setup else ""))
+    for name, value in overrides:
         if value:
             os.environ[name] = str(value)  # workers build their Settings from the environment
     settings = Settings()

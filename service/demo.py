@@ -142,13 +142,13 @@ def run_demo(data_dir: Path | None = None) -> int:
     story = Story()
     with Progress(transient=True, console=console) as bar:
         task = bar.add_task("trusted setup (cached after the first run)", total=None)
-        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step)))
+        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step), replace_stale=True))
     story.check(f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms)
 
     workdir = Path(data_dir or tempfile.mkdtemp(prefix="zkelig-demo-"))
     admin_key = secrets.token_urlsafe(32)
     with console.status("starting the service on 127.0.0.1 (SQLite)…"):
-        app = create_app(Settings(data_dir=workdir, admin_key=admin_key))
+        app = create_app(Settings(data_dir=workdir, admin_key=admin_key, dev_setup=True))
     today = app.state.zk.today()  # the deployment's date (ZKELIG_TIMEZONE), as requests see it
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")

@@ -3,13 +3,19 @@
     keys/credential-query-d20-q4-m8/
         circuit.zkey             proving key (snarkjs format)
         verification_key.json    snarkjs verification key
-        transcript.json          phase-2 contribution receipts, each checked with pairings when made
+        transcript.json          how the key was made: a ceremony's contributions and their hashes, or
+                                 the single-party setup's receipts
         witness_program.json     the witness program a wallet runs (circuits/witness_program.py)
         poseidon_constants.json  the Poseidon constants it names by digest
-        metadata.json            parameters, constraint count, sha256 of every file above, provenance
+        metadata.json            parameters, constraint count, the circuit's R1CS sha256, sha256 of every
+                                 file above, provenance, and `setup`: "ceremony" or "single-party"
 
-`ensure_keys` loads a directory whose files still match their recorded digests and otherwise
-generates it (compile, setup, contributions, write), so tests and the demo pay for a setup once.
+A key belongs to one circuit: metadata records the sha256 of the circuit's .r1cs encoding, and a
+key whose circuit is not the one compiled now is refused (any change to the circuit makes old keys
+unsound or useless). `ensure_keys` loads a directory whose files still match their recorded digests
+and otherwise generates it (compile, single-party setup, contributions, write), so tests and the demo
+pay for a setup once. `install_ceremony_keys` writes the directory from a ceremony's final key instead.
+The service serves single-party keys only in development mode (`check_servable`).
 The witness program is derived from the circuit alone: a directory without it (or whose copy no
 longer matches its digest) gets it written and recorded, not a new setup.
 """
@@ -34,6 +40,7 @@ from zkcore.groth16 import (
     VerifyingKey,
     contribute,
     key_digest,
+    r1cs_bytes,
     read_zkey,
     setup_r1cs,
     verify_contribution,
@@ -48,6 +55,19 @@ def default_keys_dir() -> Path:
     """$ZKELIG_KEYS, else .zkelig/keys in the repository (ignored by git)."""
     env = os.environ.get("ZKELIG_KEYS")
     return Path(env) if env else Path(__file__).resolve().parents[1] / ".zkelig" / "keys"
+
+
+class KeysForAnotherCircuit(Exception):
+    """The keys on disk were made for a different circuit (or before circuits were recorded)."""
+
+
+class KeysRefused(Exception):
+    """Keys the service must not serve (a single-party setup outside development mode)."""
+
+
+def r1cs_digest(cs) -> str:
+    """sha256 of the circuit's .r1cs encoding: what ties a key to its circuit."""
+    return hashlib.sha256(r1cs_bytes(cs)).hexdigest()
 
 
 def circuit_name(depth: int, q: int, m: int) -> str:
@@ -84,9 +104,39 @@ class KeySet:
     def vk_digest(self) -> str:
         return self.metadata["vk_digest"]
 
+    @property
+    def single_party(self) -> bool:
+        return self.metadata.get("setup") != "ceremony"
 
-def load_keys(directory: Path) -> KeySet:
-    """A keys directory whose files match the digests in its metadata; InvalidEncoding otherwise."""
+    @cached_property
+    def transcript(self) -> dict:
+        return json.loads((self.directory / "transcript.json").read_text())
+
+
+def check_servable(keys: KeySet, dev_setup: bool) -> None:
+    """KeysRefused unless the keys came from a ceremony or development mode is on."""
+    if keys.single_party and not dev_setup:
+        raise KeysRefused(
+            f"{keys.directory} holds a single-party setup (whoever ran it can forge proofs): install a "
+            "ceremony's key with `zkelig ceremony install`, or start in development mode "
+            "(`zkelig serve --dev-setup` or ZKELIG_DEV_SETUP=1)")
+
+
+def check_circuit(keys: KeySet, expected_r1cs: str) -> None:
+    """KeysForAnotherCircuit unless the keys record this circuit's R1CS digest."""
+    recorded = keys.metadata.get("r1cs_sha256")
+    if recorded != expected_r1cs:
+        what = f"circuit R1CS sha256 {recorded}" if recorded else "a circuit this version cannot identify"
+        raise KeysForAnotherCircuit(
+            f"the keys in {keys.directory} were made for {what}, not for this circuit ({expected_r1cs}): "
+            "run `zkelig setup` (or the ceremony) again")
+
+
+def load_keys(directory: Path, expected_r1cs: str | None = None) -> KeySet:
+    """A keys directory whose files match the digests in its metadata; InvalidEncoding otherwise.
+
+    With expected_r1cs, also KeysForAnotherCircuit unless the keys are for that circuit.
+    """
     try:
         metadata = json.loads((directory / "metadata.json").read_text())
         recorded = metadata["files"]
@@ -96,7 +146,10 @@ def load_keys(directory: Path) -> KeySet:
         path = directory / name
         if not path.is_file() or _sha256_file(path) != recorded.get(name):
             raise InvalidEncoding(f"{directory / name} is missing or does not match its recorded sha256")
-    return KeySet(directory, metadata)
+    keys = KeySet(directory, metadata)
+    if expected_r1cs is not None:
+        check_circuit(keys, expected_r1cs)
+    return keys
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -138,6 +191,8 @@ def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_
         "m": m,
         "constraints": circuit.n_constraints,
         "public_inputs": list(PUBLIC_INPUTS),
+        "r1cs_sha256": r1cs_digest(circuit.cs),
+        "setup": "single-party",
         "provenance": SINGLE_PARTY_WARNING if not contributors else
         f"single-party setup followed by {len(contributors)} verified contribution(s); sound if one contributor was honest",
         "key_digest": key_digest(pk),
@@ -148,15 +203,73 @@ def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_
     return KeySet(directory, metadata)
 
 
-def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
-                progress: Callable[[str], None] = lambda step: None) -> KeySet:
-    """The keys for (depth, Q, M) under `root`, generated once and reused while their digests match."""
-    directory = (root or default_keys_dir()) / circuit_name(depth, q, m)
+def _recorded_setup(directory: Path) -> str | None:
     try:
-        keyset = load_keys(directory)
+        return json.loads((directory / "metadata.json").read_text()).get("setup")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
+                progress: Callable[[str], None] = lambda step: None, replace_stale: bool = False) -> KeySet:
+    """The keys for (depth, Q, M) under `root`, generated once and reused while their digests match.
+
+    Keys for another circuit raise KeysForAnotherCircuit, unless replace_stale (what `zkelig setup`
+    does) and they are a single-party setup: a ceremony's key is never overwritten.
+    """
+    directory = (root or default_keys_dir()) / circuit_name(depth, q, m)
+    expected = r1cs_digest(credential_query_circuit(depth, q, m).cs)
+    try:
+        keyset = load_keys(directory, expected)
     except InvalidEncoding:
+        if _recorded_setup(directory) == "ceremony":
+            raise  # a damaged ceremony key is reinstalled from the ceremony, never replaced by a dev setup
+        keyset = generate_keys(directory, depth, q, m, progress=progress)
+    except KeysForAnotherCircuit:
+        if not replace_stale or not load_keys(directory).single_party:
+            raise
         keyset = generate_keys(directory, depth, q, m, progress=progress)
     return ensure_witness_program(keyset, progress)
+
+
+def install_ceremony_keys(root: Path | None, depth: int, q: int, m: int, pk: ProvingKey, report,
+                          ptau_sha256: str) -> KeySet:
+    """The keys directory for a ceremony's final key, which `report` (a verified CeremonyReport) vouches for."""
+    if not report.ok:
+        raise ValueError("the ceremony does not verify: " + "; ".join(report.problems))
+    circuit = credential_query_circuit(depth, q, m)
+    directory = (root or default_keys_dir()) / circuit_name(depth, q, m)
+    directory.mkdir(parents=True, exist_ok=True)
+    transcript = {
+        "initial": "snarkjs phase 2 on a Powers of Tau phase 1",
+        "ptau_sha256": ptau_sha256,
+        "circuit_hash": report.circuit_hash.hex(),
+        "contributions": [
+            {"name": c.name, "kind": "beacon" if c.kind else "contribution", "hash": c.hash.hex()}
+            | ({"beacon_hash": c.beacon_hash.hex(), "iterations_exp": c.iterations_exp} if c.kind else {})
+            for c in report.contributions
+        ],
+    }
+    write_zkey(directory / "circuit.zkey", pk)
+    _write_atomic(directory / "verification_key.json", json.dumps(pk.vk.to_snarkjs(), indent=1).encode())
+    _write_atomic(directory / "transcript.json", json.dumps(transcript, indent=1).encode())
+    metadata = {
+        "circuit": circuit_name(depth, q, m),
+        "depth": depth,
+        "q": q,
+        "m": m,
+        "constraints": circuit.n_constraints,
+        "public_inputs": list(PUBLIC_INPUTS),
+        "r1cs_sha256": r1cs_digest(circuit.cs),
+        "setup": "ceremony",
+        "provenance": f"ceremony of {len(report.contributions)} contribution(s) on a Powers of Tau phase 1, "
+                      "verified on installation; sound if one contributor (or the phase-1 ceremony's) was honest",
+        "key_digest": key_digest(pk),
+        "vk_digest": vk_digest(pk.vk),
+        "files": {name: _sha256_file(directory / name) for name in FILES},
+    }
+    _write_atomic(directory / "metadata.json", json.dumps(metadata, indent=1).encode())
+    return ensure_witness_program(KeySet(directory, metadata))
 
 
 def ensure_witness_program(keyset: KeySet, progress: Callable[[str], None] = lambda step: None) -> KeySet:

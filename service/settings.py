@@ -43,6 +43,8 @@ class Settings:
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)  # injected by tests
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", ""))  # for request links; default: Host header
     webhook_backoff_s: float = field(default_factory=lambda: float(_env("WEBHOOK_BACKOFF_S", "1.0")))
+    # Serve keys from a single-party `zkelig setup` (tests, demo); production keys come from a ceremony.
+    dev_setup: bool = field(default_factory=lambda: _env("DEV_SETUP", "").lower() in ("1", "true", "yes"))
 
     @property
     def ledger_url(self) -> str:

@@ -7,10 +7,21 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from circuits.credential_query import credential_query_circuit
 from zkcore.errors import InvalidEncoding, ZkError
 
 from .cli_errors import Refused
-from .keys import KeySet, circuit_name, default_keys_dir, ensure_keys, load_keys
+from .keys import (
+    KeySet,
+    KeysForAnotherCircuit,
+    KeysRefused,
+    check_servable,
+    circuit_name,
+    default_keys_dir,
+    ensure_keys,
+    load_keys,
+    r1cs_digest,
+)
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, NoLedger, StoreUnavailable, open_store, redacted
 from .ledger.store import private_dir
 from .settings import Settings
@@ -81,15 +92,22 @@ def _shown(url: str) -> str:
 
 
 def _keys(settings: Settings, init: bool) -> KeySet:
+    """The circuit's keys, if they are this circuit's and may be served (a ceremony's, or any in dev mode)."""
     root = settings.keys_dir or default_keys_dir()
     directory = root / circuit_name(settings.tree_depth, settings.queries, settings.values)
+    expected = r1cs_digest(credential_query_circuit(settings.tree_depth, settings.queries, settings.values).cs)
     try:
-        return load_keys(directory)
-    except InvalidEncoding:
-        if not init:
-            raise Refused(f"no circuit keys in {directory}: run `zkelig setup` first (or `zkelig serve --init`)") \
-                from None
-    return ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
+        try:
+            keys = load_keys(directory, expected)
+        except InvalidEncoding:
+            if not init:
+                raise Refused(f"no circuit keys in {directory}: run `zkelig setup` first (or `zkelig serve --init`)") \
+                    from None
+            keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
+        check_servable(keys, settings.dev_setup)
+    except (KeysForAnotherCircuit, KeysRefused) as err:
+        raise Refused(str(err)) from None
+    return keys
 
 
 def _key_signed(latest: str, key: LedgerKey, key_file, shown: str) -> None:

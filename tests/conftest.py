@@ -15,6 +15,8 @@ settings.load_profile("zkelig")
 
 SHARED = shared_dir()
 pytest_plugins = ["web_fixtures"]  # the real server, headless Chromium, request recorder and screenshots for pages
+# Tests serve keys from a single-party setup; the service refuses those outside development mode.
+os.environ.setdefault("ZKELIG_DEV_SETUP", "1")
 
 
 def pytest_configure(config):
@@ -66,7 +68,7 @@ def query_keys():
     """The credential query circuit's depth-20 keys, generated once into .zkelig/keys and reused."""
     from service.keys import ensure_keys
 
-    return ensure_keys()
+    return ensure_keys(replace_stale=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,9 @@ def circuits(state=Depends(get_state)) -> dict:
     meta = state.keys.metadata
     return {"circuits": [{"circuit": state.circuit, "vk_digest": meta["vk_digest"], "constraints": meta["constraints"],
                           "public_inputs": meta["public_inputs"], "provenance": meta["provenance"],
-                          "files": meta["files"], "artifacts": artifact_index(state)}]}
+                          "files": meta["files"], "artifacts": artifact_index(state),
+                          "setup": meta.get("setup", "single-party"), "r1cs_sha256": meta.get("r1cs_sha256"),
+                          "transcript": state.keys.transcript}]}
 
 
 @router.get("/{circuit}/verification_key.json")

@@ -11,7 +11,7 @@ from .setup import (
     verify_contribution,
     verify_contributions,
 )
-from .snarkjs import ProvingKey, read_r1cs, read_wtns, read_zkey, write_r1cs, write_wtns, write_zkey
+from .snarkjs import ProvingKey, r1cs_bytes, read_r1cs, read_wtns, read_zkey, write_r1cs, write_wtns, write_zkey
 from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "public_inputs_from_snarkjs",
     "public_inputs_to_snarkjs",
     "public_signals",
+    "r1cs_bytes",
     "read_r1cs",
     "read_wtns",
     "read_zkey",

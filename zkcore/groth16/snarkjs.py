@@ -273,12 +273,17 @@ def _lc_bytes(lc: LinearCombination) -> bytes:
 
 def write_r1cs(path: str | Path, cs: ConstraintSystem) -> None:
     """iden3's .r1cs (version 1): all public wires counted as public inputs, labels = wire indices."""
+    Path(path).write_bytes(r1cs_bytes(cs))
+
+
+def r1cs_bytes(cs: ConstraintSystem) -> bytes:
+    """The .r1cs encoding (terms sorted by wire): what snarkjs reads, and what a key's circuit digest hashes."""
     header = _field_header_bytes(R) + struct.pack(
         "<IIIIQI", cs.n_wires, 0, cs.n_public, cs.n_private_inputs, cs.n_wires, len(cs.constraints)
     )
     constraints = b"".join(_lc_bytes(a) + _lc_bytes(b) + _lc_bytes(c) for a, b, c in cs.constraints)
     labels = struct.pack(f"<{cs.n_wires}Q", *range(cs.n_wires))
-    Path(path).write_bytes(_binfile(b"r1cs", 1, [(1, header), (2, constraints), (3, labels)]))
+    return _binfile(b"r1cs", 1, [(1, header), (2, constraints), (3, labels)])
 
 
 def read_r1cs(path: str | Path) -> ConstraintSystem:
