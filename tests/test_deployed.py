@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from service.client import ApiAuditSource, ApiError, ZkeligClient
+from service.ledger import IssuerKey
 from service.ledger.audit import audit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,10 +82,12 @@ def fresh(url: str, key: str | None = None) -> ZkeligClient:
 def world(deployed):
     url, _ = deployed
     admin = fresh(url, ADMIN)
-    registry_key = admin.register_issuer("registry", os.urandom(32))["api_key"]
+    registry_signing = IssuerKey.generate()
+    registry_key = admin.register_issuer("registry", registry_signing.public_key)["api_key"]
     hospital_key = admin.create_key("verifier", "hospital-a")
     other_key = admin.create_key("verifier", "hospital-b")
-    return dict(url=url, admin=admin, registry_key=registry_key, hospital_key=hospital_key, other_key=other_key)
+    return dict(url=url, admin=admin, registry_key=registry_key, registry_signing=registry_signing,
+                hospital_key=hospital_key, other_key=other_key)
 
 
 def _person(commitment: str, birthdate=dt.date(1980, 2, 3)) -> dict:
@@ -95,7 +98,7 @@ def _person(commitment: str, birthdate=dt.date(1980, 2, 3)) -> dict:
 def _wallet_with_person(w) -> tuple[dict, str]:
     phone = fresh(w["url"])
     wallet = phone.create_wallet(PASS)
-    issued = fresh(w["url"], w["registry_key"]).issue("registry", [_person(wallet["id_commitment"])])["credentials"][0]
+    issued = fresh(w["url"], w["registry_key"], w["registry_signing"]).issue("registry", [_person(wallet["id_commitment"])])["credentials"][0]
     return wallet, fresh(w["url"]).store_credential(wallet["wallet_id"], PASS, issued["credential"])
 
 
@@ -133,7 +136,7 @@ def test_audit_over_the_api_20_of_20_while_writes_flow(world):
                     receipt = fresh(w["url"], w["hospital_key"]).submit("hospital-a", rid, presentation)
                     assert receipt["body"]["decision"] == "accepted", receipt
                 else:
-                    fresh(w["url"], w["registry_key"]).issue("registry", [_person(str(1000 + n))])
+                    fresh(w["url"], w["registry_key"], w["registry_signing"]).issue("registry", [_person(str(1000 + n))])
             except Exception as err:  # noqa: BLE001 - reported by the test below
                 errors.append(repr(err))
                 return
@@ -169,7 +172,7 @@ def test_issue_store_prove_on_fresh_connections_50_of_50(world):
     wallet = fresh(w["url"]).create_wallet(PASS)
     outcomes = []
     for i in range(50):
-        issued = fresh(w["url"], w["registry_key"]).issue("registry", [_person(wallet["id_commitment"])])
+        issued = fresh(w["url"], w["registry_key"], w["registry_signing"]).issue("registry", [_person(wallet["id_commitment"])])
         credential = issued["credentials"][0]["credential"]
         credential_id = fresh(w["url"]).store_credential(wallet["wallet_id"], PASS, credential)
         real = i % 10 == 0
