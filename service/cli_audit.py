@@ -10,9 +10,6 @@ import binascii
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 
 def _public_key(public_key: str | None, key_file: Path | None) -> bytes:
@@ -59,6 +56,11 @@ def audit_command(
             source = DatabaseSource(open_store(db))
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
+    from rich.console import Console  # here, not at the top: every other command starts without rich
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeRemainingColumn
+    from rich.table import Table
+
     console = Console(stderr=True)
     columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:

@@ -6,10 +6,11 @@ Pippenger windows (the bucket additions stay n·254/c; the per-window reductions
 
 The split is Babai's rounding against a short basis v₁ = (a₁, b₁), v₂ = (a₂, b₂) of the lattice
 {(x, y) : x + y·λ ≡ 0 (mod r)}, found by the extended Euclidean algorithm on (r, λ) (GLV 2001,
-section 4): with c_i ≈ k·B_i/r (B₁ = b₂, B₂ = −b₁) taken as ⌊k·g_i / 2^256⌋ for g_i = round(B_i·2^256/r),
-k₁ = k − c₁a₁ − c₂a₂ and k₂ = −c₁b₁ − c₂b₂. c_i is within (−1/8, 9/8) of the exact quotient, so
-|k₁| < 9/8·(|a₁| + |a₂|) and |k₂| < 9/8·(|b₁| + |b₂|), both below 2^128 (checked below). The
-kernel computes k₁ and k₂ modulo 2^256 (two's complement), exact since both are small.
+section 4). With c_i ≈ k·B_i/r (B₁ = b₂, B₂ = −b₁) taken as ⌊k·g_i / 2^256⌋ for
+g_i = round(B_i·2^256/r): k₁ = k − c₁a₁ − c₂a₂ and k₂ = −c₁b₁ − c₂b₂. Each c_i is within
+(−1/8, 9/8) of the exact quotient, so |k₁| < 9/8·(|a₁| + |a₂|) and |k₂| < 9/8·(|b₁| + |b₂|), both
+below 2^128 (checked below). The kernel computes k₁ and k₂ modulo 2^256 (two's complement),
+exact since both are small.
 
 `split_py` is the pure-Python twin of `glv_split` (the same formulas on Python ints).
 """
@@ -36,7 +37,8 @@ def _short_basis(r: int, lam: int):
         seq.append((r0 - q * r1, t0 - q * t1))
     last = max(i for i, (rho, _) in enumerate(seq) if rho >= isqrt(r))
     v1 = (seq[last + 1][0], -seq[last + 1][1])
-    v2 = min(((seq[last][0], -seq[last][1]), (seq[last + 2][0], -seq[last + 2][1])), key=lambda v: v[0] ** 2 + v[1] ** 2)
+    neighbours = ((seq[last][0], -seq[last][1]), (seq[last + 2][0], -seq[last + 2][1]))
+    v2 = min(neighbours, key=lambda v: v[0] ** 2 + v[1] ** 2)
     if v1[0] * v2[1] - v2[0] * v1[1] < 0:
         v1, v2 = v2, v1
     return v1, v2
