@@ -1,9 +1,20 @@
 """Groth16 proving of the eligibility-5654 workload (snarkjs .zkey + .wtns): zkelig vs snarkjs and
 groth16py in the same run, zkelig's peak memory (a fresh process: read key, prove), and DSL
-circuits of ~2^14 and ~2^16 constraints (chains of Poseidon hashes), setup time reported apart."""
+circuits of ~2^14 and ~2^16 constraints (chains of Poseidon hashes), setup time reported apart.
+
+In-process proving is measured twice: in this process (the IFMA lanes where the CPU has them) and in
+a child compiled for a CPU without IFMA (NUMBA_CPU_NAME=znver3, its own numba cache), the path most
+servers get. Whole processes: `zkelig groth16 prove` beside `snarkjs groth16 prove`, 10 runs each.
+rapidsnark is an optional column: ZKELIG_RAPIDSNARK names a directory holding a local build's
+`prover` (whole process) and, for in-process figures, `bench_prove ZKEY WTNS RUNS`, a harness that
+times groth16_prover_prove after one groth16_prover_create and prints {"median_ms": …} (see issue 19).
+The machine is shared: every figure is a median, with the spread of its runs in the note."""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
 import subprocess
 import sys
 
@@ -11,6 +22,8 @@ from _common import ROOT, SHARED, median_time, node_bench, report
 
 import random
 import time
+
+from pathlib import Path
 
 from circuits.dsl import Circuit, Public, Secret
 from circuits.gadgets import poseidon
@@ -33,6 +46,79 @@ def peak_rss_mb() -> float:
     code = _PEAK.format(root=str(ROOT), zkey=str(FOLDER / "circuit.zkey"), wtns=str(FOLDER / "witness.wtns"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+SCALAR_ENV = {"NUMBA_CPU_NAME": "znver3", "NUMBA_CACHE_DIR": "/tmp/numba-znver3"}
+WHOLE_RUNS = 10
+OUT = ROOT / "benchmarks" / "results"  # where the whole-process runs write their proofs
+
+
+def samples(fn, repeat: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def spread(xs: list[float]) -> str:
+    return f"median of {len(xs)}, {min(xs) * 1e3:,.1f}–{max(xs) * 1e3:,.1f} ms"
+
+
+def in_process_prover() -> dict:
+    """Seconds per proof in this process: prepared key, and points only; and which path ran."""
+    from zkcore.kernels import ifma
+
+    pk, witness = read_zkey(FOLDER / "circuit.zkey"), read_wtns(FOLDER / "witness.wtns")
+    spare = read_zkey(FOLDER / "circuit.zkey")
+    light = samples(lambda: prove(spare, witness), repeat=9)
+    t = time.perf_counter()
+    tables = prepare_proving_key(pk)
+    prepare_s = time.perf_counter() - t
+    assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
+    prepared = samples(lambda: prove(pk, witness), repeat=15)
+    return dict(lanes=ifma.available(), prepared=prepared, light=light, prepare_s=prepare_s,
+                tables_mb=tables.nbytes / 2**20)
+
+
+def scalar_prover() -> dict:
+    """in_process_prover() in a child compiled for a CPU without IFMA."""
+    env = dict(os.environ, **SCALAR_ENV)
+    cmd = [sys.executable, __file__, "--in-process-json"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=1800)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not result["lanes"], "NUMBA_CPU_NAME=znver3 should have selected the scalar path"
+    return result
+
+
+def whole_process(cmd: list[str], env: dict | None = None) -> list[float]:
+    """Wall seconds of `cmd` run to completion, WHOLE_RUNS times after one untimed run."""
+    def run():
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+
+    return samples(run, repeat=WHOLE_RUNS, warmup=1)
+
+
+def rapidsnark() -> tuple[float | None, list[float] | None]:
+    """(in-process median seconds, whole-process samples) of a local rapidsnark build, if any."""
+    home = os.environ.get("ZKELIG_RAPIDSNARK")
+    if not home:
+        return None, None
+    zkey, wtns = str(FOLDER / "circuit.zkey"), str(FOLDER / "witness.wtns")
+    inner = None
+    harness = Path(home) / "bench_prove"
+    if harness.exists():
+        out = subprocess.run([str(harness), zkey, wtns, "15"], capture_output=True, text=True, check=True, timeout=600)
+        inner = json.loads(out.stdout.strip().splitlines()[-1])["median_ms"] / 1e3
+    whole = None
+    if (Path(home) / "prover").exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        prover = str(Path(home) / "prover")
+        whole = whole_process([prover, zkey, wtns, str(OUT / "rs-proof.json"), str(OUT / "rs-public.json")])
+    return inner, whole
 
 
 def poseidon_chain(k: int):
@@ -68,37 +154,53 @@ def dsl_rows() -> list:
 
 
 def main() -> None:
-    pk, witness = read_zkey(FOLDER / "circuit.zkey"), read_wtns(FOLDER / "witness.wtns")
-    spare = read_zkey(FOLDER / "circuit.zkey")
-    prove(spare, witness)  # compile the kernels; this key gets only its points prepared
-    light = median_time(lambda: prove(spare, witness), repeat=9)
-    prepare_proving_key(spare)
-    t = time.perf_counter()
-    tables = prepare_proving_key(pk)
-    prepare_s = time.perf_counter() - t
-    assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
-    ours = median_time(lambda: prove(pk, witness), repeat=15)
+    here = in_process_prover()
+    scalar = scalar_prover()
     snark = node_bench("snarkjs_prove.mjs", str(FOLDER), "7")["median_ms"] / 1e3
 
     import groth16py
 
     gpk, _ = groth16py.import_zkey(str(FOLDER / "circuit.zkey"))  # (proving key, verifying key)
     wtns = str(FOLDER / "witness.wtns")
-    groth16py.prove_wtns(gpk, wtns)
-    groth = median_time(lambda: groth16py.prove_wtns(gpk, wtns), repeat=15)
+    groth = statistics.median(samples(lambda: groth16py.prove_wtns(gpk, wtns), repeat=15, warmup=1))
+    rs_inner, rs_whole = rapidsnark()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    files = [str(FOLDER / "circuit.zkey"), wtns, str(OUT / "proof.json"), str(OUT / "public.json")]
+    zkelig = [sys.executable, "-m", "service", "groth16", "prove", *files]
+    ours_whole = whole_process(zkelig)
+    scalar_whole = whole_process(zkelig, env=dict(os.environ, **SCALAR_ENV))
+    snark_whole = whole_process(["node", str(ROOT / "node_modules" / "snarkjs" / "cli.js"), "groth16", "prove", *files])
     rss = peak_rss_mb()
-    report(
-        "Groth16 prove: eligibility-5654 (5,654 constraints)",
-        [
-            ("prove (zkey + wtns loaded, both cores)", ours, "snarkjs in-process", snark, ""),
-            ("prove (zkey + wtns loaded, both cores)", ours, "groth16py 0.2 (arkworks)", groth, "prove_wtns"),
-            ("prepare the key's MSM tables (once per key and process)", prepare_s, "", None, f"{tables.nbytes / 2**20:.0f} MB of tables"),
-            ("prove without prepare_proving_key (windows one by one)", light, "groth16py 0.2 (arkworks)", groth, "what a one-off prover gets"),
-            (f"peak RSS of a prover process: {rss:.0f} MB", 0.0, "", None, ""),
-            *dsl_rows(),
-        ],
-    )
+
+    path = "IFMA lanes" if here["lanes"] else "scalar kernels (no IFMA here)"
+    rows = []
+    for label, run in ((path, here), ("scalar kernels (znver3 build)", scalar)):
+        ours = statistics.median(run["prepared"])
+        rows += [
+            (f"prove, {label}", ours, "snarkjs in-process", snark, spread(run["prepared"])),
+            (f"prove, {label}", ours, "groth16py 0.2 (arkworks)", groth, "prove_wtns"),
+        ]
+        if rs_inner:
+            rows.append((f"prove, {label}", ours, "rapidsnark in-process", rs_inner, "ZKELIG_RAPIDSNARK"))
+        rows += [
+            (f"prove without prepare_proving_key, {label}", statistics.median(run["light"]),
+             "groth16py 0.2 (arkworks)", groth, spread(run["light"])),
+            (f"prepare the key's MSM tables, {label}", run["prepare_s"], "", None,
+             f"{run['tables_mb']:.0f} MB of tables"),
+        ]
+    for label, whole in (("IFMA lanes" if here["lanes"] else "native", ours_whole), ("znver3 build", scalar_whole)):
+        op, ours = f"whole process `zkelig groth16 prove`, {label}", statistics.median(whole)
+        rows.append((op, ours, "snarkjs groth16 prove", statistics.median(snark_whole),
+                     f"{spread(whole)}; snarkjs {spread(snark_whole)}"))
+        if rs_whole:
+            rows.append((op, ours, "rapidsnark prover", statistics.median(rs_whole), spread(rs_whole)))
+    rows += [(f"peak RSS of a prover process: {rss:.0f} MB", 0.0, "", None, ""), *dsl_rows()]
+    report("Groth16 prove: eligibility-5654 (5,654 constraints)", rows)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--in-process-json"]:
+        print(json.dumps(in_process_prover()))
+    else:
+        main()

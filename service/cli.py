@@ -13,7 +13,12 @@ from .cli_funds import funds_app
 from .cli_groth16 import groth16_app
 from .cli_receipt import receipt_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="zkelig: eligibility proofs that reveal nothing else.")
+# rich_markup_mode=None here and on every sub-app: plain help text, because rich's help formatter
+# imports rich.markdown and markdown_it, half a second of every start-up.
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, add_completion=False,
+    help="zkelig: eligibility proofs that reveal nothing else.",
+)
 app.add_typer(groth16_app, name="groth16")
 app.command("audit")(audit_command)
 app.add_typer(admin_app, name="admin")

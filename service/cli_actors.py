@@ -16,9 +16,15 @@ from pathlib import Path
 
 import typer
 
-admin_app = typer.Typer(no_args_is_help=True, help="API keys and issuer registration (admin key).")
-issuer_app = typer.Typer(no_args_is_help=True, help="Issue and revoke credentials (issuer key).")
-verifier_app = typer.Typer(no_args_is_help=True, help="Proof requests and presentations (verifier key).")
+admin_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="API keys and issuer registration (admin key)."
+)
+issuer_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Issue and revoke credentials (issuer key)."
+)
+verifier_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Proof requests and presentations (verifier key)."
+)
 
 URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service base URL")
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")

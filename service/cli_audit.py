@@ -12,9 +12,6 @@ import binascii
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from .cli_errors import connection_problem, fail
 
@@ -104,6 +101,11 @@ def audit_command(
             fail(f"{err}: check --db (nothing was created)")
         except StoreUnavailable as err:
             fail(f"cannot open {redacted(db)}: {err}; check that the database is running and the URL is right")
+    from rich.console import Console  # here, not at the top: every other command starts without rich
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeRemainingColumn
+    from rich.table import Table
+
     console = Console(stderr=True)
     columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-groth16_app = typer.Typer(no_args_is_help=True, help="Groth16 proofs in snarkjs formats.")
+groth16_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Groth16 proofs in snarkjs formats.")
 
 EXIT_INVALID = 1
 EXIT_MALFORMED = 2

@@ -1,46 +1,53 @@
-"""Groth16 over BN254, snarkjs-compatible."""
+"""Groth16 over BN254, snarkjs-compatible.
 
-from .keys import Proof, VerifyingKey, public_inputs_from_snarkjs, public_inputs_to_snarkjs
-from .prover import PreparedKey, create_proof, prepare_proving_key, prove, public_signals
-from .setup import (
-    SINGLE_PARTY_WARNING,
-    ContributionReceipt,
-    contribute,
-    key_digest,
-    setup_r1cs,
-    verify_contribution,
-    verify_contributions,
-)
-from .snarkjs import ProvingKey, r1cs_bytes, read_r1cs, read_wtns, read_zkey, write_r1cs, write_wtns, write_zkey
-from .verifier import PreparedVerifyingKey, batch_verify, prepare_verifying_key, verify
+The names below are loaded on first use (PEP 562), so a command that only proves does not import
+the setup and the pairing-based verifier, nor their kernels.
+"""
 
-__all__ = [
-    "SINGLE_PARTY_WARNING",
-    "ContributionReceipt",
-    "PreparedKey",
-    "PreparedVerifyingKey",
-    "Proof",
-    "ProvingKey",
-    "VerifyingKey",
-    "batch_verify",
-    "contribute",
-    "create_proof",
-    "key_digest",
-    "prepare_proving_key",
-    "prepare_verifying_key",
-    "prove",
-    "public_inputs_from_snarkjs",
-    "public_inputs_to_snarkjs",
-    "public_signals",
-    "r1cs_bytes",
-    "read_r1cs",
-    "read_wtns",
-    "read_zkey",
-    "setup_r1cs",
-    "verify",
-    "verify_contribution",
-    "verify_contributions",
-    "write_r1cs",
-    "write_wtns",
-    "write_zkey",
-]
+from importlib import import_module
+
+_HOME = {
+    "Proof": "keys",
+    "VerifyingKey": "keys",
+    "public_inputs_from_snarkjs": "keys",
+    "public_inputs_to_snarkjs": "keys",
+    "PreparedKey": "prover",
+    "create_proof": "prover",
+    "prepare_proving_key": "prover",
+    "prove": "prover",
+    "public_signals": "prover",
+    "SINGLE_PARTY_WARNING": "setup",
+    "ContributionReceipt": "setup",
+    "contribute": "setup",
+    "key_digest": "setup",
+    "setup_r1cs": "setup",
+    "verify_contribution": "setup",
+    "verify_contributions": "setup",
+    "ProvingKey": "snarkjs",
+    "read_r1cs": "snarkjs",
+    "read_wtns": "snarkjs",
+    "read_zkey": "snarkjs",
+    "r1cs_bytes": "snarkjs",
+    "write_r1cs": "snarkjs",
+    "write_wtns": "snarkjs",
+    "write_zkey": "snarkjs",
+    "PreparedVerifyingKey": "verifier",
+    "batch_verify": "verifier",
+    "prepare_verifying_key": "verifier",
+    "verify": "verifier",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))

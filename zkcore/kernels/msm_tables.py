@@ -14,17 +14,18 @@ A thread owning buckets lo..hi−1 gets Σ (j − lo + 1)·B_j from the running 
 import numpy as np
 from numba import njit, prange
 
-from .curve import bucket_add, bucket_sum, jac_add, jac_double, jac_infinity_like
-from .generic import f_inv, f_is_zero, f_mul, f_neg, f_one_like, f_sqr, load_fe, store_fe
+from .curve import bucket_sum, jac_add, jac_double, jac_infinity_like
+from .generic import f_inv, f_is_zero, f_mul, f_one_like, f_sqr, load_fe, store_fe
+from .msm_affine import accumulate_affine, affine_range_sum
 from .msm_lanes import accumulate_buckets
 
 SCALAR_BITS = 254  # every scalar is < r < 2^254
 
 
-def windows_for(c):
-    """Windows of signed base-2^c digits (curve.signed_digits) for any scalar < 2^254: the top one
+def windows_for(c, bits=SCALAR_BITS):
+    """Windows of signed base-2^c digits (curve.signed_digits) for any scalar < 2^bits: the top one
     absorbs the carry."""
-    return -(-(SCALAR_BITS + 1) // c)
+    return -(-(bits + 1) // c)
 
 
 @njit(cache=True, nogil=True)
@@ -97,24 +98,6 @@ def _times_small(p, k):
 
 
 @njit(cache=True, nogil=True)
-def _fill_buckets(tables, digits, lo, hi, buckets, used):
-    """Bucket j − lo += d·T[i, k] for every digit d with |d| − 1 = j in lo..hi−1."""
-    for i in range(tables.shape[0]):
-        for k in range(tables.shape[1]):
-            d = digits[i, k]
-            j = (d if d > 0 else -d) - 1
-            if j < lo or j >= hi:
-                continue  # also d == 0 (j = −1)
-            qx = load_fe(tables, (i, k, 0))
-            qy = load_fe(tables, (i, k, 1))
-            if f_is_zero(qx) and f_is_zero(qy):
-                continue
-            if d < 0:
-                qy = f_neg(qy)
-            bucket_add(buckets, used, j - lo, qx, qy)
-
-
-@njit(cache=True, nogil=True)
 def _range_sum(buckets, used, lo, hi):
     """Σ_j (j+1)·B_j over buckets lo..hi−1 held as buckets[0..hi−lo−1]."""
     total, running = bucket_sum(buckets, used, hi - lo)
@@ -139,18 +122,44 @@ def _add_sums(sums):
 @njit(parallel=True, cache=True, nogil=True)
 def msm_tables(tables, digits, c, parts):
     """Σ s_i·P_i in Jacobian form from window_tables(P) and curve.signed_digits(s), the 2^(c−1) buckets
-    split into `parts` ranges that run in parallel."""
+    split into `parts` ranges that run in parallel, each accumulated in affine coordinates
+    (kernels.msm_affine)."""
     half = 1 << (c - 1)
     parts = min(parts, half)  # every range holds a bucket
     fe = tables.shape[3:]
+    rows = tables.reshape((tables.shape[0] * tables.shape[1],) + tables.shape[2:])
     sums = np.empty((parts, 3) + fe, dtype=np.uint64)
     for t in prange(parts):
         lo, hi = t * half // parts, (t + 1) * half // parts
-        buckets = np.empty((hi - lo, 3) + fe, dtype=np.uint64)
-        used = np.zeros(hi - lo, dtype=np.bool_)
-        _fill_buckets(tables, digits, lo, hi, buckets, used)
-        _store_sum(sums, t, _range_sum(buckets, used, lo, hi))
+        buckets = np.empty((hi - lo, 2) + fe, dtype=np.uint64)
+        used = accumulate_affine(rows, digits, lo, hi, buckets)
+        _store_sum(sums, t, affine_range_sum(buckets, used, lo))
     return _add_sums(sums)
+
+
+@njit(cache=True, nogil=True)
+def msm_windows(points, digits, c, parts):
+    """Σ s_i·P_i without window tables: Pippenger's windows one after another, each window's
+    buckets accumulated in affine coordinates (its ranges in parallel), joined by c doublings
+    each. points (n, 2, …) affine; digits (n, nwin) from curve.signed_digits."""
+    nwin = digits.shape[1]
+    tables = points.reshape((points.shape[0], 1) + points.shape[1:])
+    sums = np.empty((nwin, 3) + points.shape[2:], dtype=np.uint64)
+    for w in range(nwin):
+        _store_sum(sums, w, msm_tables(tables, np.ascontiguousarray(digits[:, w : w + 1]), c, parts))
+    return _join_windows(sums, c)
+
+
+@njit(cache=True, nogil=True)
+def _join_windows(sums, c):
+    """Σ_w 2^(w·c)·sums[w], by c doublings between windows from the top."""
+    nwin = sums.shape[0]
+    acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
+    for w in range(nwin - 2, -1, -1):
+        for _ in range(c):
+            acc = jac_double(acc)
+        acc = jac_add(acc, (load_fe(sums, (w, 0)), load_fe(sums, (w, 1)), load_fe(sums, (w, 2))))
+    return acc
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -178,9 +187,4 @@ def msm_windows_lanes(points52, finite, digits, c, parts):
     sums = np.empty((nwin, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
     for w in range(nwin):
         _store_sum(sums, w, msm_tables_lanes(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), c, parts))
-    acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
-    for w in range(nwin - 2, -1, -1):
-        for _ in range(c):
-            acc = jac_double(acc)
-        acc = jac_add(acc, (load_fe(sums, (w, 0)), load_fe(sums, (w, 1)), load_fe(sums, (w, 2))))
-    return acc
+    return _join_windows(sums, c)
