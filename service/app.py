@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (issuers, holders, verifiers, ledger, keys, admin):
         app.include_router(module.router)
+    from .routers import pickups
+    app.include_router(pickups.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
     return app

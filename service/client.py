@@ -68,6 +68,14 @@ class ZkeligClient:
         """orders: {"schema", "id_commitment", "attributes", "expiry"} each; dates as datetime.date."""
         return self._call("POST", f"/v1/issuers/{issuer}/credentials", {"credentials": list(orders)})
 
+    def create_pickup(self, issuer: str, credential: dict) -> str:
+        """Seal `credential` for its holder and return the one-time link (the key is in its fragment)."""
+        from .pickups import pickup_link, seal_pickup
+
+        ciphertext, key = seal_pickup(credential)
+        pickup_id = self._call("POST", f"/v1/issuers/{issuer}/pickups", {"ciphertext": ciphertext})["pickup_id"]
+        return pickup_link(str(self.http.base_url), pickup_id, key)
+
     def revoke(self, issuer: str, leaf_index: int) -> int:
         return self._call("POST", f"/v1/issuers/{issuer}/revocations", {"leaf_index": leaf_index})["log_index"]
 
