@@ -1,0 +1,235 @@
+// Proving on the device: the holder secret, credential checks, the circuit's inputs (as
+// circuits/requests.py `circuit_inputs` builds them), the witness (witness.js runs the service's
+// witness program), the membership path from tiles (tiles.js) and the Groth16 proof (snarkjs).
+//
+// What leaves the page while proving: requests for the proving artifacts (the same for everyone),
+// for the tiles that cover the credential's leaf (a range of leaves, not the leaf; see tiles.js), and
+// the presentation itself (proof, public signals, issuer). Never the secret, attributes or leaf index.
+
+import { api } from "/web/shared/api.js";
+import { loadWitnessProgram, poseidon, runWitness } from "./witness.js";
+import { membershipPath } from "./tiles.js";
+
+export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+const SLOTS = 8;
+const SLOT_LIMIT = 1n << 64n;
+const DATE_BIAS = 1n << 31n;
+const OPS = ["NOOP", "EQ", "NE", "LT", "LTE", "GT", "GTE", "IN", "NIN", "BETWEEN", "NOT_BETWEEN"];
+const SLOT_INDEX_BITS = 3n;
+
+/** A refusal the holder can act on, already in words. */
+export class Refusal extends Error {}
+
+/** A fresh holder secret, uniform in [1, r): 512 random bits reduced mod r (bias below 2^-250). */
+export function newSecret() {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(64));
+    let x = 0n;
+    for (const b of bytes) x = (x << 8n) | BigInt(b);
+    x %= R;
+    if (x !== 0n) return x;
+  }
+}
+
+/** The identity commitment Poseidon(s) an issuer needs, as a decimal string. */
+export async function idCommitment(secret) {
+  return (await poseidon([secret])).toString();
+}
+
+/** A date (YYYY-MM-DD) as the circuit's slot value: days since 1970-01-01 plus 2^31. */
+export function todaySlot(isoDay) {
+  return BigInt(Math.round(Date.parse(isoDay + "T00:00:00Z") / 86400000)) + DATE_BIAS;
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+function bigFrom(bytes) {
+  let x = 0n;
+  for (const b of bytes) x = (x << 8n) | BigInt(b);
+  return x;
+}
+
+/** A schema name's id: the first 8 bytes of SHA-256(name) (circuits/credentials.py Schema.id). */
+export async function schemaId(name) {
+  return bigFrom((await sha256(new TextEncoder().encode(name))).slice(0, 8));
+}
+
+/** A scope as a field element: SHA-256("zkelig scope\0" ‖ scope) truncated to 248 bits. */
+export async function scopeId(scope) {
+  const text = new TextEncoder().encode(scope);
+  const input = new Uint8Array(13 + text.length);
+  input.set(new TextEncoder().encode("zkelig scope\u0000"));
+  input.set(text, 13);
+  return bigFrom((await sha256(input)).slice(0, 31));
+}
+
+function decimal(value, limit, what) {
+  if (typeof value === "number" && Number.isSafeInteger(value)) value = String(value);
+  if (typeof value !== "string" || !/^[0-9]{1,78}$/.test(value) || BigInt(value) >= limit) {
+    throw new Refusal(`This is not a valid credential: ${what} is malformed.`);
+  }
+  return BigInt(value).toString();
+}
+
+/** A credential as issued (circuits/credentials.py Credential.to_json), checked and normalised. */
+export async function checkCredential(obj, schemas, commitment) {
+  if (!obj || typeof obj !== "object") throw new Refusal("This is not a credential.");
+  if (!schemas[obj.schema]) throw new Refusal("This credential is of a kind this wallet does not know.");
+  if (typeof obj.issuer !== "string" || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(obj.issuer)) {
+    throw new Refusal("This is not a valid credential: its issuer is malformed.");
+  }
+  if (!Array.isArray(obj.slots) || obj.slots.length !== SLOTS) throw new Refusal("This is not a valid credential.");
+  if (!Number.isSafeInteger(obj.leaf_index) || obj.leaf_index < 0) {
+    throw new Refusal("This credential does not say where it is on the ledger: ask the issuer for the full file.");
+  }
+  const credential = {
+    schema: obj.schema,
+    issuer: obj.issuer,
+    id_commitment: decimal(obj.id_commitment, R, "the identity"),
+    slots: obj.slots.map((v, i) => decimal(v, SLOT_LIMIT, `attribute ${i + 1}`)),
+    expiry: decimal(obj.expiry, SLOT_LIMIT, "the expiry"),
+    nonce: decimal(obj.nonce, R, "the nonce"),
+    leaf_index: obj.leaf_index,
+  };
+  if (credential.id_commitment !== commitment) {
+    throw new Refusal("This credential was issued to another wallet: its identity code is not yours.");
+  }
+  return credential;
+}
+
+/** leaf = Poseidon(schema_id, id_commitment, a_0..a_7, expiry, nonce). */
+export async function leafOf(credential) {
+  return poseidon([await schemaId(credential.schema), BigInt(credential.id_commitment),
+    ...credential.slots.map(BigInt), BigInt(credential.expiry), BigInt(credential.nonce)]);
+}
+
+function padded(values, m) {
+  if (!values.length) return Array(m).fill(0n);
+  return [...values, ...Array(m - values.length).fill(values[values.length - 1])];
+}
+
+/** The Q·(M + 1) query words folded into one field element (credential_query.hash_queries). */
+export async function hashQueries(queries, q, m) {
+  const words = [];
+  const all = [...queries, ...Array(q - queries.length).fill({ slot: 0, op: "NOOP", values: [] })];
+  for (const query of all) {
+    words.push(BigInt(query.slot) + (1n << SLOT_INDEX_BITS) * BigInt(OPS.indexOf(query.op)));
+    words.push(...padded(query.values.map(BigInt), m));
+  }
+  let h = await poseidon(words.slice(0, 16));
+  for (let rest = words.slice(16); rest.length; rest = rest.slice(15)) h = await poseidon([h, ...rest.slice(0, 15)]);
+  return h;
+}
+
+/** The circuit's named inputs for answering `request` with `credential` (circuits/requests.py circuit_inputs). */
+export async function circuitInputs(credential, secret, path, request) {
+  const queries = [...request.queries,
+    ...Array(request.q - request.queries.length).fill({ slot: 0, op: "NOOP", values: [] })];
+  return {
+    nullifier: await poseidon([secret, await scopeId(request.scope)]),
+    root: path.root,
+    schema_id: await schemaId(request.schema),
+    queries_hash: await hashQueries(request.queries, request.q, request.m),
+    today: todaySlot(request.today),
+    scope: await scopeId(request.scope),
+    challenge: BigInt(request.challenge),
+    secret,
+    slots: credential.slots.map(BigInt),
+    expiry: BigInt(credential.expiry),
+    nonce: BigInt(credential.nonce),
+    siblings: path.siblings,
+    index_bits: path.index_bits,
+    query_slots: queries.map((x) => BigInt(x.slot)),
+    query_ops: queries.map((x) => BigInt(OPS.indexOf(x.op))),
+    values: queries.flatMap((x) => padded(x.values.map(BigInt), request.m)),
+  };
+}
+
+async function download(circuit, name, onBytes) {
+  const digest = circuit.files[name];
+  if (!digest) throw new Error(`the service does not publish ${name}`);
+  // The digest in the URL makes it content-addressed: the service worker caches it for good.
+  const response = await fetch(`/v1/keys/${circuit.circuit}/${name}?sha256=${digest}`);
+  if (!response.ok) throw new Refusal("The proving key could not be downloaded. Check the connection and try again.");
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  onBytes(bytes.length);
+  const actual = Array.from(await sha256(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  if (actual !== digest) {
+    throw new Refusal("The proving key this service sent does not match its published fingerprint. Do not use it.");
+  }
+  return bytes;
+}
+
+let artifacts = null; // one download per page load: {circuit, zkey, program}
+
+async function loadArtifacts(request, onStep) {
+  if (artifacts) return artifacts;
+  const { circuits } = await api("/v1/keys");
+  const circuit = circuits.find((c) => c.circuit.endsWith(`-q${request.q}-m${request.m}`)) || circuits[0];
+  const programFile = Object.keys(circuit.files).find((n) => n.startsWith("witness"));
+  let received = 0;
+  const progress = (n) => {
+    received += n;
+    onStep(0.05 + 0.25 * Math.min(1, received / 14e6), `Downloaded the proving key (${(received / 1e6).toFixed(1)} MB)`);
+  };
+  const [zkey, programBytes] = await Promise.all([download(circuit, "circuit.zkey", progress),
+    download(circuit, programFile, progress)]);
+  artifacts = { circuit, zkey, program: await loadWitnessProgram(programBytes, circuit) };
+  return artifacts;
+}
+
+let snarkjsLoaded = null;
+
+function loadSnarkjs() {
+  // snarkjs ships its browser build as one classic script that defines `snarkjs`.
+  snarkjsLoaded = snarkjsLoaded || new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/web/vendor/snarkjs/build/snarkjs.min.js";
+    script.onload = () => resolve(self.snarkjs);
+    script.onerror = () => reject(new Error("The prover could not be loaded."));
+    document.head.append(script);
+  });
+  return snarkjsLoaded;
+}
+
+/** Timings of the last proof (ms), for the benchmark. */
+export const lastTimings = {};
+
+/**
+ * Prove that `credential` answers the request in `view` and return the presentation to submit.
+ * onStep(fraction, words) reports progress. Throws Refusal (in words) when it cannot be answered.
+ */
+export async function proveRequest({ view, credential, secret, onStep }) {
+  const t0 = performance.now();
+  const request = view.request;
+  onStep(0.02, "Getting the prover ready…");
+  const [snarkjs, { zkey, program }] = await Promise.all([loadSnarkjs(), loadArtifacts(request, onStep)]);
+  const t1 = performance.now();
+  onStep(0.35, "Finding your credential in the issuer's register, without saying which one…");
+  const leaf = await leafOf(credential);
+  const path = await membershipPath(credential.issuer, credential.leaf_index);
+  if (path.leaf !== leaf) {
+    throw new Refusal(`This credential was withdrawn (revoked) by ${credential.issuer}. Ask them for a new one.`);
+  }
+  const t2 = performance.now();
+  onStep(0.45, "Checking your answer on this phone…");
+  let wtns;
+  try {
+    wtns = await runWitness(program, await circuitInputs(credential, secret, path, request));
+  } catch (err) {
+    // the wallet checks every query before it proves, so this is a bug or a stale key, not the holder's doing
+    throw new Error(`witness: ${err && err.message}`);
+  }
+  const t3 = performance.now();
+  onStep(0.55, "Making the proof (a few seconds)…");
+  const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);
+  const t4 = performance.now();
+  Object.assign(lastTimings, { artifacts_ms: t1 - t0, path_ms: t2 - t1, witness_ms: t3 - t2, proof_ms: t4 - t3 });
+  return {
+    issuer: credential.issuer,
+    proof: { pi_a: proof.pi_a, pi_b: proof.pi_b, pi_c: proof.pi_c, protocol: "groth16", curve: "bn128" },
+    public_signals: publicSignals,
+  };
+}
