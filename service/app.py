@@ -7,6 +7,8 @@
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
     /v1/keys       verification keys and circuit digests
     /v1/admin      API keys
+    /v1/presets    the preset registry (questions and their words), for pages and wallets
+    /desk, /wallet, /regulator, /web/…   the pages (service/web/) and the browser code they load
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, verifiers
+    from .routers import admin, holders, issuers, keys, ledger, pages, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (issuers, holders, verifiers, ledger, keys, admin):
         app.include_router(module.router)
+    app.include_router(pages.api)
+    app.include_router(pages.router)
     from .routers import pickups
     app.include_router(pickups.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
