@@ -7,11 +7,6 @@ import { dateWords, moneyWords, queryWords, slotDate } from "/web/shared/words.j
 
 const SCHEMA_TITLES = { "person.v1": "Identity", "insurance.v1": "Health insurance" };
 
-function shortDate(iso) {
-  return new Date(iso + "T00:00:00Z").toLocaleDateString("en-GB",
-    { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-}
-
 /** "1 Jan – 31 Dec 2026", or "1 Jan 2025 – 31 Dec 2026" across years. */
 export function dateRangeWords(fromIso, untilIso) {
   const fmt = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
@@ -45,7 +40,7 @@ export function credentialWords(credential, schemas) {
   } else {
     attributes.forEach((a, i) => lines.push(`${a.words} ${valueWords(a.kind, credential.slots[i])}`));
   }
-  lines.push(`valid until ${shortDate(slotDate(credential.expiry))}`);
+  lines.push(`valid until ${dateWords(slotDate(credential.expiry))}`);
   return { title, lines };
 }
 
@@ -68,6 +63,14 @@ export function queryHolds(query, x) {
   }
 }
 
+/** Whole calendar years from one ISO day to another (the age a cutoff date stands for). */
+function yearsBetween(fromIso, toIso) {
+  const [fy, fm, fd] = fromIso.split("-").map(Number);
+  const [ty, tm, td] = toIso.split("-").map(Number);
+  const years = ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
+  return years >= 0 ? years : null;
+}
+
 function listWords(items) {
   return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
@@ -80,10 +83,12 @@ export function failureWords(view, credential, query, schemas) {
   const asked = (query.values || [])[0];
   const params = view.params || {};
   switch (attribute.name) {
-    case "birthdate":
-      return view.preset === "age_at_least"
-        ? `You are under ${params.years}: you were born on ${dateWords(slotDate(mine))}.`
+    case "birthdate": {
+      const years = view.preset === "age_at_least" ? params.years : yearsBetween(slotDate(asked), view.request.today);
+      return query.op === "LTE" && years !== null
+        ? `You are under ${years}: you were born on ${dateWords(slotDate(mine))}.`
         : `Your date of birth (${dateWords(slotDate(mine))}) does not fit: ${queryWords(credential.schema, query)}.`;
+    }
     case "insured_until":
       return `Your coverage ended on ${dateWords(slotDate(mine))}, before ${dateWords(slotDate(asked))}.`;
     case "insured_from":

@@ -7,8 +7,15 @@
 // the presentation itself (proof, public signals, issuer). Never the secret, attributes or leaf index.
 
 import { api } from "/web/shared/api.js";
-import { loadWitnessProgram, poseidon, runWitness } from "./witness.js";
-import { membershipPath } from "./tiles.js";
+
+// The witness interpreter (with Poseidon's constants) and the tile reader load on first use, so the
+// wallet's first screen does not wait for them.
+const witnessModule = () => import("./witness.js");
+const tilesModule = () => import("./tiles.js");
+
+async function poseidon(inputs) {
+  return (await witnessModule()).poseidon(inputs);
+}
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 const SLOTS = 8;
@@ -176,7 +183,7 @@ async function loadArtifacts(request, onStep) {
   };
   const [zkey, programBytes] = await Promise.all([download(circuit, "circuit.zkey", progress),
     download(circuit, programFile, progress)]);
-  artifacts = { circuit, zkey, program: await loadWitnessProgram(programBytes, circuit) };
+  artifacts = { circuit, zkey, program: await (await witnessModule()).loadWitnessProgram(programBytes, circuit) };
   return artifacts;
 }
 
@@ -209,7 +216,7 @@ export async function proveRequest({ view, credential, secret, onStep }) {
   const t1 = performance.now();
   onStep(0.35, "Finding your credential in the issuer's register, without saying which one…");
   const leaf = await leafOf(credential);
-  const path = await membershipPath(credential.issuer, credential.leaf_index);
+  const path = await (await tilesModule()).membershipPath(credential.issuer, credential.leaf_index);
   if (path.leaf !== leaf) {
     throw new Refusal(`This credential was withdrawn (revoked) by ${credential.issuer}. Ask them for a new one.`);
   }
@@ -217,7 +224,7 @@ export async function proveRequest({ view, credential, secret, onStep }) {
   onStep(0.45, "Checking your answer on this phone…");
   let wtns;
   try {
-    wtns = await runWitness(program, await circuitInputs(credential, secret, path, request));
+    wtns = await (await witnessModule()).runWitness(program, await circuitInputs(credential, secret, path, request));
   } catch (err) {
     // the wallet checks every query before it proves, so this is a bug or a stale key, not the holder's doing
     throw new Error(`witness: ${err && err.message}`);

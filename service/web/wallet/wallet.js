@@ -132,6 +132,9 @@ function renderHome() {
     list.append(li);
   }
   $("no-credentials").hidden = vault.content.credentials.length > 0;
+  // what the holder has comes first once there is something; until then, the code to get it
+  if (vault.content.credentials.length) $("identity").before($("credentials"));
+  else $("credentials").before($("identity"));
   show(...HOME);
 }
 
@@ -252,8 +255,8 @@ async function openRequest(requestId) {
   current = { view, credential: null };
   $("asker").textContent = view.verifier_name || view.verifier;
   $("question").textContent = words.question;
-  $("single-use").textContent = `You can answer once for “${view.request.scope}”. Another answer from you under the`
-    + " same name would be recognised and refused, without revealing who you are.";
+  $("single-use").textContent = `You can answer once for “${view.request.scope}”. A second answer from you there`
+    + " would be refused, without revealing who you are.";
   const expires = view.expires_at_ms ?? Date.parse(view.expires_at);
   $("expires").textContent = `${dateTimeWords(expires)} (${countdownWords(expires - Date.now())} left)`;
   $("refusal").hidden = true;
@@ -274,8 +277,8 @@ async function openRequest(requestId) {
   }
   const usable = candidates.find((c) => whyNot(view, c, presets.schemas, today) === null);
   const shown = usable || candidates.find((c) => view.request.issuers.includes(c.issuer)) || candidates[0];
-  const words = credentialWords(shown, presets.schemas);
-  $("using").textContent = `${words.title}: ${words.lines[0]}`;
+  const card = credentialWords(shown, presets.schemas);
+  $("using").textContent = `${card.title}: ${card.lines[0]}`;
   if (!usable) return refuseBeforeProving(`You cannot answer yes. ${whyNot(view, shown, presets.schemas, today)}`);
   current.credential = usable;
 }

@@ -1,0 +1,261 @@
+"""The phone wallet (/wallet) in headless Chromium at 390×844 against a real `zkelig serve --workers 2`:
+create the wallet, get credentials issued with the Python SDK (as an issuer would), import them from a
+file, a QR picture and a one-time pickup link, open a request link, consent, prove in the browser, see
+"accepted"; the same link again is refused; an under-age holder and a lapsed coverage see why in words.
+Every request the phone sent is recorded and searched for the secret, attribute values and the leaf index.
+Screenshots of each screen go to tests/artifacts/<test>/."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import time
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from circuits import credentials as cr
+from web_fixtures import RequestRecorder, new_context
+
+PASSPHRASE = "correct horse battery staple"
+TODAY = dt.date.today()
+FILLER = 300  # credentials issued before the holder's, so the leaf index is not a small, common number
+
+
+@pytest.fixture(scope="module")
+def actors(zkelig_server):
+    """A civil registry, an insurer and a hospital on the live service; the registry's tree already holds
+    FILLER leaves of other people."""
+    admin = zkelig_server.admin()
+    registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
+    insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
+    hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
+    others = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
+               "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
+               "expiry": TODAY + dt.timedelta(days=400)} for i in range(FILLER)]
+    registry.issue("civil-registry", others)
+    return {"registry": registry, "insurer": insurer, "hospital": hospital, "url": zkelig_server.url}
+
+
+class Phone:
+    """One holder's phone: a 390×844 browser context whose every request is recorded."""
+
+    def __init__(self, browser, shot, name: str):
+        self.sent = RequestRecorder()
+        self.context = new_context(browser, self.sent, phone=True)
+        self.shot, self.name, self.errors = shot, name, []
+        self.page = self.open_tab()
+
+    def open_tab(self):
+        tab = self.context.new_page()
+        tab.on("pageerror", lambda err: self.errors.append(str(err)))
+        return tab
+
+    def snap(self, step: str) -> None:
+        self.shot(f"{self.name}-{step}", self.page)
+
+    def goto(self, url: str) -> None:
+        """Open `url` as a person does when following a link: a fresh tab, the wallet locked."""
+        self.page.close()
+        self.page = self.open_tab()
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready=true]")
+
+    def create(self, base_url: str) -> str:
+        self.page.goto(base_url + "/wallet")
+        self.page.wait_for_selector("body[data-ready=true]")
+        self.snap("welcome")
+        self.page.get_by_label("Choose a passphrase").fill(PASSPHRASE)
+        self.page.get_by_label("Type it again").fill(PASSPHRASE)
+        self.page.get_by_role("button", name="Create my wallet").click()
+        self.page.get_by_role("heading", name="Your identity for issuers").wait_for()
+        return self.page.locator("#id-commitment").inner_text().strip()
+
+    def unlock(self) -> None:
+        self.page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+        self.page.get_by_role("button", name="Open").click()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def issue_person(registry, commitment: str, birthdate: dt.date) -> dict:
+    order = {"schema": "person.v1", "id_commitment": commitment,
+             "attributes": {"birthdate": birthdate, "country": 250}, "expiry": TODAY + dt.timedelta(days=3650)}
+    return registry.issue("civil-registry", [order])["credentials"][0]
+
+
+def issue_insurance(insurer, commitment: str, start: dt.date, until: dt.date, plan: int = 7) -> dict:
+    order = {"schema": "insurance.v1", "id_commitment": commitment, "expiry": until + dt.timedelta(days=365),
+             "attributes": {"plan": plan, "insured_from": start, "insured_until": until,
+                            "annual_cap_cents": 500_000, "region": 11}}
+    return insurer.issue("insurer-a", [order])["credentials"][0]
+
+
+def open_backup(text: str, passphrase: str) -> dict:
+    """Decrypt a wallet backup file as store.js wrote it: PBKDF2-SHA256 → AES-256-GCM, header as AAD."""
+    record = json.loads(text)
+    kdf = record["kdf"]
+    key = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), base64.b64decode(kdf["salt"]), kdf["iterations"])
+    header = json.dumps({"format": record["format"], "version": record["version"], "kdf": kdf},
+                        separators=(",", ":")).encode()
+    plain = AESGCM(key).decrypt(base64.b64decode(record["cipher"]["iv"]), base64.b64decode(record["ciphertext"]), header)
+    return json.loads(plain)
+
+
+def token(value: str) -> re.Pattern:
+    """`value` as a whole token: not part of a longer number or hex string."""
+    return re.compile(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])")
+
+
+def leaks(sent: RequestRecorder, secrets_: dict[str, str]) -> list[str]:
+    found = []
+    for request in sent:
+        for what, value in secrets_.items():
+            if token(value).search(request.url) or token(value).search(request.body):
+                found.append(f"{what} in {request.method} {request.url}")
+    return found
+
+
+def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(actors, browser, shot, tmp_path):
+    url = actors["url"]
+    phone = Phone(browser, shot, "alice")
+    try:
+        commitment = phone.create(url)
+        assert re.fullmatch(r"[0-9]{60,78}", commitment)
+        assert phone.page.locator("#id-qr svg").count() == 1
+        phone.snap("identity")
+
+        # a credential file, as an issuer's desk would hand it over
+        person = issue_person(actors["registry"], commitment, dt.date(1990, 5, 12))
+        assert person["leaf_index"] >= FILLER
+        (tmp_path / "person.json").write_text(json.dumps(person))
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "person.json"))
+        phone.page.get_by_text("born 12 May 1990").wait_for()
+
+        # a picture of a QR code holding a one-time pickup link
+        import segno
+
+        insurance = issue_insurance(actors["insurer"], commitment, dt.date(TODAY.year, 1, 1), dt.date(TODAY.year, 12, 31))
+        link = actors["insurer"].create_pickup("insurer-a", insurance["credential"])
+        segno.make(link, error="m").save(str(tmp_path / "pickup.png"), scale=6)
+        phone.page.get_by_label("From a picture of a QR code").set_input_files(str(tmp_path / "pickup.png"))
+        phone.page.get_by_text(f"plan 7, insured 1 Jan – 31 Dec {TODAY.year}").wait_for()
+        assert phone.page.get_by_text("annual cap €5,000.00").is_visible()
+        assert "2147" not in phone.page.locator("#credentials").inner_text()  # never the encoded slots
+        phone.snap("credentials")
+
+        # the hospital asks; the holder follows the link on the phone
+        request = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
+                                                    "age_at_least", years=18)
+        request_link = f"{url}/wallet#request={request['request_id']}"
+        phone.goto(request_link)
+        phone.snap("unlock")
+        phone.unlock()
+        phone.page.get_by_text("Are you 18 or older?").wait_for()
+        assert phone.page.get_by_text("Only the answer, yes or no.").is_visible()
+        assert phone.page.get_by_text("You can answer once for “hospital-a/visits”").is_visible()
+        assert phone.page.get_by_text("Identity from civil-registry: born 12 May 1990").is_visible()
+        phone.snap("consent")
+
+        started = time.perf_counter()
+        phone.page.get_by_role("button", name="Answer with a proof").click()
+        phone.page.get_by_role("heading", name="Making the proof on this phone").wait_for()
+        phone.snap("proving")
+        phone.page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=120_000)
+        tap_to_receipt = time.perf_counter() - started
+        phone.snap("accepted")
+        assert "now knows: yes, 18 or older" in phone.page.locator("#outcome").inner_text()
+
+        # the same link again: refused before proving, in words
+        phone.goto(request_link)
+        phone.unlock()
+        phone.page.get_by_text("This request was already answered").wait_for()
+        assert phone.page.get_by_role("button", name="Answer with a proof").is_hidden()
+        phone.snap("answered-again")
+        phone.page.get_by_role("button", name="Close").click()
+
+        # the backup opens with the passphrase alone, and holds what the phone showed
+        with phone.page.expect_download() as download:
+            phone.page.get_by_role("button", name="Download a backup").click()
+        content = open_backup(download.value.path().read_text(), PASSPHRASE)
+        secret = int(content["secret"])
+        assert str(cr.id_commitment(secret)) == commitment
+        assert len(content["credentials"]) == 2 and len(content["receipts"]) == 1
+
+        # what the server saw: no secret, no attribute, no nonce, no leaf index, not even the commitment
+        private = {"secret": str(secret), "secret (hex)": format(secret, "x"), "id commitment": commitment}
+        for name, issued in (("person", person), ("insurance", insurance)):
+            credential = issued["credential"]
+            private[f"{name} nonce"] = credential["nonce"]
+            private[f"{name} leaf index"] = str(issued["leaf_index"])
+            for i, value in enumerate(credential["slots"]):
+                if int(value):
+                    private[f"{name} slot {i}"] = value
+        private |= {"birthdate": "1990-05-12", "plan": "plan 7", "cap": "500000"}
+        assert any("/presentations" in r.url for r in phone.sent)
+        assert leaks(phone.sent, private) == []
+        assert phone.errors == []
+        print(f"tap to receipt in the test: {tap_to_receipt:.2f} s")
+    finally:
+        phone.close()
+
+
+def test_under_age_and_lapsed_coverage_are_refused_in_words(actors, browser, shot):
+    url = actors["url"]
+    phone = Phone(browser, shot, "bob")
+    try:
+        commitment = phone.create(url)
+        young = issue_person(actors["registry"], commitment, dt.date(TODAY.year - 16, 3, 3))
+        lapsed = issue_insurance(actors["insurer"], commitment, dt.date(TODAY.year - 1, 1, 1),
+                                 dt.date(TODAY.year - 1, 12, 31))
+        # a pickup link pasted into the wallet, and a link opened directly
+        phone.page.get_by_label("From a pickup link").fill(actors["registry"].create_pickup("civil-registry",
+                                                                                           young["credential"]))
+        phone.page.get_by_role("button", name="Collect").click()
+        phone.page.get_by_text(f"born {dt.date(TODAY.year - 16, 3, 3).day} March {TODAY.year - 16}").wait_for()
+        phone.goto(actors["insurer"].create_pickup("insurer-a", lapsed["credential"]))
+        phone.unlock()
+        phone.page.get_by_text(f"insured 1 Jan – 31 Dec {TODAY.year - 1}").wait_for()
+        phone.snap("credentials")
+
+        age = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
+                                                "age_at_least", years=18)
+        phone.goto(f"{url}/wallet#request={age['request_id']}")
+        phone.unlock()
+        phone.page.get_by_text("You cannot answer yes. You are under 18").wait_for()
+        assert phone.page.get_by_role("button", name="Answer with a proof").is_hidden()
+        phone.snap("under-age")
+
+        covered = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["insurer-a"], "insured_on")
+        phone.goto(f"{url}/wallet#request={covered['request_id']}")
+        phone.unlock()
+        phone.page.get_by_text(f"Your coverage ended on 31 December {TODAY.year - 1}").wait_for()
+        phone.snap("coverage-ended")
+
+        # nothing was proved or sent for either question
+        assert not any("/presentations" in r.url for r in phone.sent)
+        assert phone.errors == []
+    finally:
+        phone.close()
+
+
+def test_a_credential_for_another_wallet_or_a_broken_file_is_refused(actors, browser, shot, tmp_path):
+    phone = Phone(browser, shot, "carol")
+    try:
+        phone.create(actors["url"])
+        someone_else = issue_person(actors["registry"], str(cr.id_commitment(cr.new_secret())), dt.date(1985, 1, 1))
+        (tmp_path / "other.json").write_text(json.dumps(someone_else))
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "other.json"))
+        phone.page.get_by_text("This credential was issued to another wallet").wait_for()
+        (tmp_path / "broken.json").write_text('{"schema": "person.v1", "slots": [1]}')
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "broken.json"))
+        phone.page.get_by_text("This is not a valid credential").wait_for()
+        phone.snap("refused-import")
+        assert phone.page.get_by_text("No credential yet").is_visible()
+    finally:
+        phone.close()
