@@ -178,21 +178,46 @@ def _query(api: API, slots: Sequence, slot, op, values: Sequence, name: str) -> 
     api.assert_equal(holds, 1, f"{name}: holds")
 
 
-def _define(self, api: API, depth: int, q: int, m: int) -> None:
-    identity = poseidon_gadget(api, [self.secret], "id commitment")
-    leaf = poseidon_gadget(api, [self.schema_id, identity, *self.slots, self.expiry, self.nonce], "leaf")
-    api.assert_equal(merkle_root(api, leaf, self.siblings, self.index_bits), self.root, "leaf is in the tree")
-    api.assert_equal(poseidon_gadget(api, [self.secret, self.scope], "nullifier"), self.nullifier, "nullifier")
-    api.assert_le(self.today, self.expiry, SLOT_BITS, "not expired")
-    api.mul(self.challenge, self.challenge, "challenge is bound")
-    words = []
-    for k in range(q):
-        values = self.values[k * m : (k + 1) * m]
-        _query(api, self.slots, self.query_slots[k], self.query_ops[k], values, f"query {k}")
-        words.append(self.query_slots[k] + (1 << _SLOT_INDEX_BITS) * self.query_ops[k])
-        words.extend(values)
-    digest = _sponge(words, lambda chunk: poseidon_gadget(api, chunk, "queries hash"))
-    api.assert_equal(digest, self.queries_hash, "queries hash")
+class CredentialQuery(Circuit):
+    """The statement in the module docstring, for trees of `depth` and Q queries of M values.
+
+    `credential_query_circuit(depth, q, m)` compiles a subclass with those class attributes."""
+
+    depth, q, m = DEFAULT_DEPTH, DEFAULT_Q, DEFAULT_M
+
+    nullifier: Public
+    root: Public
+    schema_id: Public
+    queries_hash: Public
+    today: Public
+    scope: Public
+    challenge: Public
+    secret: Secret
+    slots: Secret[SLOTS]
+    expiry: Secret
+    nonce: Secret
+    siblings: Secret[depth]
+    index_bits: Secret[depth]
+    query_slots: Secret[q]
+    query_ops: Secret[q]
+    values: Secret[q * m]
+
+    def define(self, api: API) -> None:
+        identity = poseidon_gadget(api, [self.secret], "id commitment")
+        leaf = poseidon_gadget(api, [self.schema_id, identity, *self.slots, self.expiry, self.nonce], "leaf")
+        api.assert_equal(merkle_root(api, leaf, self.siblings, self.index_bits), self.root, "leaf is in the tree")
+        api.assert_equal(poseidon_gadget(api, [self.secret, self.scope], "nullifier"), self.nullifier, "nullifier")
+        api.assert_le(self.today, self.expiry, SLOT_BITS, "not expired")
+        api.mul(self.challenge, self.challenge, "challenge is bound")
+        words = []
+        m = self.m
+        for k in range(self.q):
+            values = self.values[k * m : (k + 1) * m]
+            _query(api, self.slots, self.query_slots[k], self.query_ops[k], values, f"query {k}")
+            words.append(self.query_slots[k] + (1 << _SLOT_INDEX_BITS) * self.query_ops[k])
+            words.extend(values)
+        digest = _sponge(words, lambda chunk: poseidon_gadget(api, chunk, "queries hash"))
+        api.assert_equal(digest, self.queries_hash, "queries hash")
 
 
 @lru_cache(maxsize=None)
@@ -200,20 +225,5 @@ def credential_query_circuit(depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: 
     """The compiled circuit for trees of `depth`, Q queries of M values (compiled once per process)."""
     if not 1 <= depth <= 32 or not 1 <= q <= 16 or not 2 <= m <= 16:
         raise ValueError("depth must be in 1..32, Q in 1..16 and M in 2..16")
-    annotations = {name: Public for name in PUBLIC_INPUTS} | {
-        "secret": Secret,
-        "slots": Secret[SLOTS],
-        "expiry": Secret,
-        "nonce": Secret,
-        "siblings": Secret[depth],
-        "index_bits": Secret[depth],
-        "query_slots": Secret[q],
-        "query_ops": Secret[q],
-        "values": Secret[q * m],
-    }
-    cls = type(
-        f"CredentialQuery_d{depth}_q{q}_m{m}",
-        (Circuit,),
-        {"__annotations__": annotations, "define": lambda self, api: _define(self, api, depth, q, m)},
-    )
-    return cls.compile()
+    sized = type(f"CredentialQuery_d{depth}_q{q}_m{m}", (CredentialQuery,), {"depth": depth, "q": q, "m": m})
+    return sized.compile()

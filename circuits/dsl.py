@@ -7,17 +7,30 @@
         def define(self, api):
             api.assert_le(self.birthdate, self.cutoff, bits=64)
 
-`define` runs once, at compile time, and records how each new wire's value follows from earlier
-ones; a witness is then the inputs followed by that recorded program, replayed, so the constraint
-structure cannot depend on values. Hints compute witness values a constraint must then pin;
-comparisons range-check their own operands, unlike circomlib's LessThan.
+`define` runs once, at compile time, and records a *witness program*: structured operations, each
+computing the next run of wires from linear combinations of earlier ones. A witness is the inputs
+followed by that program, replayed, so the constraint structure cannot depend on values.
+
+Operations (`Op`): `mul` (one wire, a·b) and named hints (`bits`, `inverse`, `is_zero`, and fused
+gadgets such as `poseidon`, which computes every wire of one permutation at once). Hint functions
+are named `*_hint`; a hint means nothing until a constraint pins it. Hints registered with
+`portable_hint` have a JavaScript twin (service/web/wallet/witness.js), so the program can be
+exported (circuits/witness_program.py) and run on a phone; `api.hint(fn, ...)` with any other
+function works in Python only. Comparisons range-check their own operands, unlike circomlib's
+LessThan.
+
+Inputs are annotated `Public` / `Secret` (or `Public[n]` / `Secret[n]` for lists). Under
+`from __future__ import annotations` the annotations are strings; they are evaluated in the
+circuit's module with the class's attributes in scope, so `siblings: Secret[depth]` reads a
+class attribute `depth` (subclasses that override it get lists of their own size).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 
 from zkcore.errors import InvalidEncoding
@@ -42,16 +55,103 @@ class Secret:
         return ("secret", n)
 
 
+def _annotation(circuit_cls, owner: type, name: str, kind) -> tuple[str, int | None] | None:
+    """('public' | 'secret', list length or None) for an input annotation, None for any other."""
+    if isinstance(kind, str):
+        scope = {k: getattr(circuit_cls, k) for k in dir(circuit_cls) if not k.startswith("__")}
+        try:
+            kind = eval(kind, vars(sys.modules[owner.__module__]), scope)  # noqa: S307 (the class's own source)
+        except Exception as e:
+            if "Public" in kind or "Secret" in kind:
+                raise TypeError(f"{circuit_cls.__name__}.{name}: cannot evaluate annotation {kind!r} ({e})") from None
+            return None
+    if kind is Public or kind is Secret:
+        return (kind.__name__.lower(), None)
+    if isinstance(kind, tuple) and len(kind) == 2 and kind[0] in ("public", "secret"):
+        n = kind[1]
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise TypeError(f"{circuit_cls.__name__}.{name}: a list input needs a positive length, got {n!r}")
+        return kind
+    return None
+
+
 def _inputs(circuit_cls) -> list[tuple[str, str, int | None]]:
-    out = []
-    for name, kind in circuit_cls.__annotations__.items():
-        if kind is Public or kind == "Public":
-            out.append((name, "public", None))
-        elif kind is Secret or kind == "Secret":
-            out.append((name, "secret", None))
-        elif isinstance(kind, tuple):
-            out.append((name, kind[0], kind[1]))
-    return out
+    """Input annotations of the class and its bases, base classes first, in declaration order."""
+    out: dict[str, tuple[str, str, int | None]] = {}
+    for owner in reversed(circuit_cls.__mro__):
+        for name, kind in vars(owner).get("__annotations__", {}).items():
+            found = _annotation(circuit_cls, owner, name, kind)
+            if found is not None:
+                out[name] = (name, *found)
+    return list(out.values())
+
+
+# --- the witness program ---
+
+
+def _frozen(lc: LinearCombination) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted(lc.terms.items()))
+
+
+def _evaluate(terms: tuple[tuple[int, int], ...], witness: Sequence[int]) -> int:
+    return sum(c * witness[w] for w, c in terms) % R
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """Compute the next `n_out` wires: `name` applied to the values of `inputs` (and `params`).
+
+    `mul` is a·b of its two inputs; every other name is a hint function (`fn`). `portable`: the
+    JavaScript interpreter knows this name, so the op can be exported.
+    """
+
+    name: str
+    inputs: tuple[tuple[tuple[int, int], ...], ...]  # linear combinations as sorted (wire, coefficient)
+    params: tuple[int, ...]
+    n_out: int
+    fn: Callable[..., list[int]] | None = None
+    portable: bool = True
+
+    def run(self, witness: Sequence[int]) -> list[int]:
+        if self.fn is None:  # mul: by far the most common op, kept free of calls
+            a, b = self.inputs
+            return [_evaluate(a, witness) * _evaluate(b, witness) % R]
+        out = self.fn([_evaluate(x, witness) for x in self.inputs], *self.params)
+        if len(out) != self.n_out:
+            raise RuntimeError(f"hint {self.name} computed {len(out)} wires, the circuit has {self.n_out}")
+        return [v % R for v in out]
+
+
+PORTABLE_HINTS: dict[str, Callable[..., list[int]]] = {}
+
+
+def portable_hint(name: str):
+    """Register fn(values, *params) -> list of wire values under `name`, which witness.js implements too."""
+
+    def register(fn):
+        if name in PORTABLE_HINTS and PORTABLE_HINTS[name] is not fn:
+            raise ValueError(f"a portable hint is already named {name}")
+        PORTABLE_HINTS[name] = fn
+        return fn
+
+    return register
+
+
+@portable_hint("bits")
+def bits_hint(values: Sequence[int], n: int) -> list[int]:
+    """The n low bits of the value, little-endian (the recomposition constraint pins them)."""
+    return [(values[0] >> i) & 1 for i in range(n)]
+
+
+@portable_hint("inverse")
+def inverse_hint(values: Sequence[int]) -> list[int]:
+    """1/x, or 0 for x = 0."""
+    return [pow(values[0], -1, R) if values[0] else 0]
+
+
+@portable_hint("is_zero")
+def is_zero_hint(values: Sequence[int]) -> list[int]:
+    return [1 if values[0] == 0 else 0]
 
 
 class API:
@@ -59,22 +159,26 @@ class API:
 
     def __init__(self, cs: ConstraintSystem):
         self.cs = cs
-        self.program: list[Callable[[], int] | None] = []  # computes wire n_inputs + 1 + k
-        self.products: set[int] = set()  # constraints out = a·b whose out the program computes as a·b
-        self.witness: list[int] | None = None  # set while the program replays
+        self.program: list[Op] = []  # run in order, they compute wires n_inputs + 1 onwards
+        # constraints that hold whenever the program computed their wires (a product's out = a·b, a bit
+        # of the bits hint is 0 or 1, ...): replaying a witness needs not check them
+        self.implied: set[int] = set()
+        self._fusing = False
 
-    # --- values ---
+    def _record(self, name: str, inputs: Sequence, params: tuple[int, ...], n_out: int,
+                fn: Callable[..., list[int]] | None, portable: bool = True) -> list[Value]:
+        if self._fusing:
+            raise RuntimeError("a fused gadget computes its wires itself: no hint inside it")
+        first = self.cs.n_wires
+        for _ in range(n_out):
+            self.cs.new_wire()
+        self.program.append(Op(name, tuple(_frozen(LinearCombination.of(x)) for x in inputs), params, n_out, fn,
+                               portable))
+        return [LinearCombination.wire(first + i) for i in range(n_out)]
 
-    def value(self, x: Value | int) -> int:
-        """The witness value of x (only while generating a witness)."""
-        if self.witness is None:
-            raise RuntimeError("values exist only during witness generation")
-        return LinearCombination.of(x).evaluate(self.witness)
-
-    def _new(self, compute: Callable[[], int] | None) -> Value:
-        index = self.cs.new_wire()
-        self.program.append(compute)
-        return LinearCombination.wire(index)
+    def _implied(self, a, b, c, name: str) -> None:
+        self.implied.add(len(self.cs.constraints))
+        self.cs.add(a, b, c, name)
 
     def constant(self, v: int) -> Value:
         return LinearCombination.constant(v)
@@ -91,14 +195,41 @@ class API:
             k = x.constant_value()
             if k is not None:
                 return y * k
-        out = self._new(lambda: self.value(a) * self.value(b))
-        self.products.add(len(self.cs.constraints))
-        self.cs.add(a, b, out, name)
+        if self._fusing:
+            out = LinearCombination.wire(self.cs.new_wire())
+        else:
+            (out,) = self._record("mul", (a, b), (), 1, None)
+        self._implied(a, b, out, name)
         return out
 
     def hint(self, fn: Callable[..., int], *inputs) -> Value:
-        """A new wire whose value fn(values of inputs) computes; it means nothing until constrained."""
-        return self._new(lambda: fn(*(self.value(x) for x in inputs)))
+        """A new wire whose value fn(values of inputs) computes; it means nothing until constrained.
+
+        A portable hint (registered with `portable_hint`, signature fn(values) -> [value]) can be
+        exported; any other function works in Python only."""
+        if PORTABLE_HINTS.get(getattr(fn, "__name__", "").removesuffix("_hint")) is fn:
+            return self._record(fn.__name__.removesuffix("_hint"), inputs, (), 1, fn)[0]
+        return self._record(getattr(fn, "__name__", "hint"), inputs, (), 1, lambda values: [fn(*values)], False)[0]
+
+    @contextmanager
+    def fused(self, name: str, inputs: Sequence, params: tuple[int, ...] = ()) -> Iterator[None]:
+        """Record the wires a gadget allocates inside this block as one portable hint `name`.
+
+        Inside, `mul` allocates its wire without an op; PORTABLE_HINTS[name](values of inputs, *params)
+        must compute exactly those wires, in allocation order (checked at every replay)."""
+        if self._fusing:
+            raise RuntimeError("fused gadgets do not nest")
+        first, n_ops = self.cs.n_wires, len(self.program)
+        self._fusing = True
+        try:
+            yield
+        finally:
+            self._fusing = False
+        if len(self.program) != n_ops:
+            raise RuntimeError(f"{name}: no op may be recorded inside a fused gadget")
+        fn = PORTABLE_HINTS[name]
+        self.program.append(Op(name, tuple(_frozen(LinearCombination.of(x)) for x in inputs), params,
+                               self.cs.n_wires - first, fn))
 
     # --- assertions ---
 
@@ -114,10 +245,11 @@ class API:
         if not 1 <= n <= MAX_COMPARISON_BITS:
             raise ValueError(f"bit width must be in 1..{MAX_COMPARISON_BITS}")
         x = LinearCombination.of(x)
-        bits = [self.hint(lambda v, i=i: (v >> i) & 1, x) for i in range(n)]
+        bits = self._record("bits", (x,), (n,), n, bits_hint)
         for i, b in enumerate(bits):
-            self.assert_bool(b, f"{name}: bit {i} is 0 or 1")
-        self.assert_equal(sum((b * (1 << i) for i, b in enumerate(bits)), LinearCombination()), x, f"{name}: bits recompose x")
+            self._implied(b, b - 1, 0, f"{name}: bit {i} is 0 or 1")
+        self.assert_equal(sum((b * (1 << i) for i, b in enumerate(bits)), LinearCombination()), x,
+                          f"{name}: bits recompose x")
         return bits
 
     def range_check(self, x, n: int, name: str = "range_check") -> None:
@@ -126,10 +258,10 @@ class API:
     def is_zero(self, x, name: str = "is_zero") -> Value:
         """1 if x = 0 else 0: out = 1 − x·inv with x·out = 0 (inv is a hint both constraints pin)."""
         x = LinearCombination.of(x)
-        inv = self.hint(lambda v: pow(v, -1, R) if v else 0, x)
-        out = self._new(lambda: 1 if self.value(x) == 0 else 0)
-        self.cs.add(x, inv, 1 - out, f"{name}: x·inv = 1 − out")
-        self.cs.add(x, out, 0, f"{name}: x·out = 0")
+        (inv,) = self._record("inverse", (x,), (), 1, inverse_hint)
+        (out,) = self._record("is_zero", (x,), (), 1, is_zero_hint)
+        self._implied(x, inv, 1 - out, f"{name}: x·inv = 1 − out")
+        self._implied(x, out, 0, f"{name}: x·out = 0")
         return out
 
     def is_equal(self, a, b, name: str = "is_equal") -> Value:
@@ -170,7 +302,6 @@ class CompiledCircuit:
     cs: ConstraintSystem
     inputs: list[tuple[str, str, int | None]]
     api: API
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def n_constraints(self) -> int:
@@ -184,20 +315,15 @@ class CompiledCircuit:
 
     @cached_property
     def checked(self) -> list[int]:
-        """The constraints a replayed witness could fail: all but products the program computes."""
-        return [k for k in range(self.n_constraints) if k not in self.api.products]
+        """The constraints a replayed witness could fail: all but those the program's ops imply."""
+        return [k for k in range(self.n_constraints) if k not in self.api.implied]
 
     def solve(self, **values) -> list[int]:
         """Every wire's value as the recorded program computes it, unchecked (tests forge from this)."""
         witness = [1]
         _bind(self.circuit, self.inputs, ConstraintSystem(), witness, values)
-        with self.lock:  # the recorded closures read the witness through the one shared API
-            self.api.witness = witness
-            try:
-                for compute in self.api.program:
-                    witness.append(compute() % R if compute else 0)
-            finally:
-                self.api.witness = None
+        for op in self.api.program:
+            witness.extend(op.run(witness))
         return witness
 
     def public_inputs(self, witness: Sequence[int]) -> list[int]:

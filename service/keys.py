@@ -4,10 +4,14 @@
         circuit.zkey             proving key (snarkjs format)
         verification_key.json    snarkjs verification key
         transcript.json          phase-2 contribution receipts, each checked with pairings when made
+        witness_program.json     the witness program a wallet runs (circuits/witness_program.py)
+        poseidon_constants.json  the Poseidon constants it names by digest
         metadata.json            parameters, constraint count, sha256 of every file above, provenance
 
 `ensure_keys` loads a directory whose files still match their recorded digests and otherwise
 generates it (compile, setup, contributions, write), so tests and the demo pay for a setup once.
+The witness program is derived from the circuit alone: a directory without it (or whose copy no
+longer matches its digest) gets it written and recorded, not a new setup.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from circuits import witness_program
 from circuits.credential_query import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q, PUBLIC_INPUTS, credential_query_circuit
 from zkcore.errors import InvalidEncoding
 from zkcore.groth16 import (
@@ -148,6 +153,23 @@ def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = D
     """The keys for (depth, Q, M) under `root`, generated once and reused while their digests match."""
     directory = (root or default_keys_dir()) / circuit_name(depth, q, m)
     try:
-        return load_keys(directory)
+        keyset = load_keys(directory)
     except InvalidEncoding:
-        return generate_keys(directory, depth, q, m, progress=progress)
+        keyset = generate_keys(directory, depth, q, m, progress=progress)
+    return ensure_witness_program(keyset, progress)
+
+
+def ensure_witness_program(keyset: KeySet, progress: Callable[[str], None] = lambda step: None) -> KeySet:
+    """The key set with its witness program files present and recorded (written from the circuit if not)."""
+    recorded = keyset.metadata["files"]
+    paths = {name: keyset.directory / name for name in witness_program.ARTIFACT_FILES}
+    if all(path.is_file() and _sha256_file(path) == recorded.get(name) for name, path in paths.items()):
+        return keyset
+    progress("exporting the witness program")
+    meta = keyset.metadata
+    files = witness_program.export(credential_query_circuit(meta["depth"], meta["q"], meta["m"]), meta["circuit"])
+    for name, data in files.items():
+        _write_atomic(keyset.directory / name, data)
+    metadata = {**meta, "files": {**recorded, **{n: _sha256_file(keyset.directory / n) for n in files}}}
+    _write_atomic(keyset.directory / "metadata.json", json.dumps(metadata, indent=1).encode())
+    return KeySet(keyset.directory, metadata)
