@@ -8,14 +8,10 @@
 
 import { api } from "/web/shared/api.js";
 
-// The witness interpreter (with Poseidon's constants) and the tile reader load on first use, so the
-// wallet's first screen does not wait for them.
+// The witness interpreter loads on first use, and the tile reader when proving, so the wallet's first
+// screen does not wait for them.
 const witnessModule = () => import("./witness.js");
 const tilesModule = () => import("./tiles.js");
-
-async function poseidon(inputs) {
-  return (await witnessModule()).poseidon(inputs);
-}
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 const SLOTS = 8;
@@ -154,37 +150,69 @@ export async function circuitInputs(credential, secret, path, request) {
   };
 }
 
-async function download(circuit, name, onBytes) {
+async function download(circuit, name, onBytes = () => {}) {
   const digest = circuit.files[name];
   if (!digest) throw new Error(`the service does not publish ${name}`);
   // The digest in the URL makes it content-addressed: the service worker caches it for good.
   const response = await fetch(`/v1/keys/${circuit.circuit}/${name}?sha256=${digest}`);
-  if (!response.ok) throw new Refusal("The proving key could not be downloaded. Check the connection and try again.");
+  if (!response.ok) throw new Refusal("The prover's files could not be downloaded. Check the connection and try again.");
   const bytes = new Uint8Array(await response.arrayBuffer());
   onBytes(bytes.length);
   const actual = Array.from(await sha256(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
   if (actual !== digest) {
-    throw new Refusal("The proving key this service sent does not match its published fingerprint. Do not use it.");
+    throw new Refusal("A file this service sent does not match its published fingerprint. Do not use it.");
   }
   return bytes;
 }
 
-let artifacts = null; // one download per page load: {circuit, zkey, program}
+let circuitListing = null;
 
-async function loadArtifacts(request, onStep) {
-  if (artifacts) return artifacts;
-  const { circuits } = await api("/v1/keys");
-  const circuit = circuits.find((c) => c.circuit.endsWith(`-q${request.q}-m${request.m}`)) || circuits[0];
-  const programFile = Object.keys(circuit.files).find((n) => n.startsWith("witness"));
-  let received = 0;
-  const progress = (n) => {
-    received += n;
-    onStep(0.05 + 0.25 * Math.min(1, received / 14e6), `Downloaded the proving key (${(received / 1e6).toFixed(1)} MB)`);
-  };
-  const [zkey, programBytes] = await Promise.all([download(circuit, "circuit.zkey", progress),
-    download(circuit, programFile, progress)]);
-  artifacts = { circuit, zkey, program: await (await witnessModule()).loadWitnessProgram(programBytes, circuit) };
-  return artifacts;
+async function circuitFor(q, m) {
+  circuitListing = circuitListing || api("/v1/keys");
+  const { circuits } = await circuitListing;
+  return circuits.find((c) => c.circuit.endsWith(`-q${q}-m${m}`)) || circuits[0];
+}
+
+let programLoading = null; // the witness program and Poseidon constants (~300 kB), once per page
+
+async function witnessProgram(q = 4, m = 8) {
+  programLoading = programLoading || (async () => {
+    const circuit = await circuitFor(q, m);
+    const [programBytes, constantsBytes, witness] = await Promise.all([download(circuit, "witness_program.json"),
+      download(circuit, "poseidon_constants.json"), witnessModule()]);
+    return witness.loadProgram(programBytes, constantsBytes,
+      { program: circuit.files["witness_program.json"], constants: circuit.files["poseidon_constants.json"] });
+  })();
+  try {
+    return await programLoading;
+  } catch (err) {
+    programLoading = null; // let a later attempt download again
+    throw err;
+  }
+}
+
+/** circomlib's Poseidon over the published constants (the same ones the circuit uses). */
+async function poseidon(inputs) {
+  const [witness, program] = await Promise.all([witnessModule(), witnessProgram()]);
+  return witness.poseidon(program, inputs);
+}
+
+let zkeyLoading = null; // the proving key (13.5 MB at depth 20), once per page
+
+async function provingKey(request, onStep) {
+  zkeyLoading = zkeyLoading || circuitFor(request.q, request.m).then((circuit) => {
+    let received = 0;
+    return download(circuit, "circuit.zkey", (n) => {
+      received += n;
+      onStep(0.3, `Downloaded the proving key (${(received / 1e6).toFixed(1)} MB)`);
+    });
+  });
+  try {
+    return await zkeyLoading;
+  } catch (err) {
+    zkeyLoading = null;
+    throw err;
+  }
 }
 
 let snarkjsLoaded = null;
@@ -212,23 +240,20 @@ export async function proveRequest({ view, credential, secret, onStep }) {
   const t0 = performance.now();
   const request = view.request;
   onStep(0.02, "Getting the prover ready…");
-  const [snarkjs, { zkey, program }] = await Promise.all([loadSnarkjs(), loadArtifacts(request, onStep)]);
+  const [snarkjs, zkey, program, witness] = await Promise.all([loadSnarkjs(), provingKey(request, onStep),
+    witnessProgram(request.q, request.m), witnessModule()]);
   const t1 = performance.now();
   onStep(0.35, "Finding your credential in the issuer's register, without saying which one…");
   const leaf = await leafOf(credential);
-  const path = await (await tilesModule()).membershipPath(credential.issuer, credential.leaf_index);
+  const path = await (await tilesModule()).membershipPath(credential.issuer, credential.leaf_index, leaf);
   if (path.leaf !== leaf) {
     throw new Refusal(`This credential was withdrawn (revoked) by ${credential.issuer}. Ask them for a new one.`);
   }
   const t2 = performance.now();
   onStep(0.45, "Checking your answer on this phone…");
-  let wtns;
-  try {
-    wtns = await (await witnessModule()).runWitness(program, await circuitInputs(credential, secret, path, request));
-  } catch (err) {
-    // the wallet checks every query before it proves, so this is a bug or a stale key, not the holder's doing
-    throw new Error(`witness: ${err && err.message}`);
-  }
+  // The wallet checked every query before offering to prove: a failure here is a bug or a stale key,
+  // not the holder's doing, and surfaces as one.
+  const wtns = witness.wtnsBytes(program, witness.computeWitness(program, await circuitInputs(credential, secret, path, request)));
   const t3 = performance.now();
   onStep(0.55, "Making the proof (a few seconds)…");
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);

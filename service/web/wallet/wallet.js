@@ -68,7 +68,8 @@ async function opened(v) {
   vault = v;
   vault.content.credentials = vault.content.credentials || [];
   vault.content.receipts = vault.content.receipts || [];
-  commitment = await idCommitment(BigInt(vault.content.secret));
+  // kept in the vault at creation, so that opening the wallet needs no download
+  commitment = vault.content.id_commitment || await idCommitment(BigInt(vault.content.secret));
   $("status").textContent = "Unlocked on this phone";
   renderHome();
   await followLink();
@@ -80,7 +81,9 @@ const create = guard(async () => {
   if (passphrase !== $("new-passphrase-again").value) throw new Refusal("The two passphrases differ. Type them again.");
   $("status").textContent = "Creating your wallet…";
   const secret = newSecret();
-  await opened(await createVault(passphrase, { version: 1, secret: secret.toString(), credentials: [], receipts: [] }));
+  const content = { version: 1, secret: secret.toString(), id_commitment: await idCommitment(secret), credentials: [],
+    receipts: [] };
+  await opened(await createVault(passphrase, content));
   $("create-form").reset();
 });
 
