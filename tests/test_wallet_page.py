@@ -187,6 +187,17 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         assert str(cr.id_commitment(secret)) == commitment
         assert len(content["credentials"]) == 2 and len(content["receipts"]) == 1
 
+        # installable, and it opens offline from its service worker with the credentials it holds
+        assert phone.page.evaluate("navigator.serviceWorker.controller !== null")
+        manifest = phone.page.evaluate("fetch('/web/wallet/manifest.webmanifest').then((r) => r.json())")
+        assert manifest["start_url"] == "/wallet" and manifest["display"] == "standalone"
+        phone.context.set_offline(True)
+        phone.goto(url + "/wallet")
+        phone.unlock()
+        phone.page.get_by_text("born 12 May 1990").wait_for()
+        phone.snap("offline")
+        phone.context.set_offline(False)
+
         # what the server saw: no secret, no attribute, no nonce, no leaf index, not even the commitment
         private = {"secret": str(secret), "secret (hex)": format(secret, "x"), "id commitment": commitment}
         for name, issued in (("person", person), ("insurance", insurance)):
@@ -257,5 +268,20 @@ def test_a_credential_for_another_wallet_or_a_broken_file_is_refused(actors, bro
         phone.page.get_by_text("This is not a valid credential").wait_for()
         phone.snap("refused-import")
         assert phone.page.get_by_text("No credential yet").is_visible()
+
+        # a credential past its expiry is kept and shown, but cannot answer
+        commitment = phone.page.locator("#id-commitment").inner_text().strip()
+        order = {"schema": "person.v1", "id_commitment": commitment, "expiry": TODAY - dt.timedelta(days=1),
+                 "attributes": {"birthdate": dt.date(1985, 1, 1), "country": 250}}
+        expired = actors["registry"].issue("civil-registry", [order])["credentials"][0]
+        (tmp_path / "expired.json").write_text(json.dumps(expired))
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "expired.json"))
+        phone.page.get_by_text("born 1 January 1985").wait_for()
+        age = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
+                                                "age_at_least", years=18)
+        phone.page.evaluate(f"location.hash = 'request={age['request_id']}'")
+        yesterday = TODAY - dt.timedelta(days=1)
+        phone.page.get_by_text(f"Your credential expired on {yesterday.day} {yesterday:%B %Y}").wait_for()
+        phone.snap("expired-credential")
     finally:
         phone.close()

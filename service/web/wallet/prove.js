@@ -71,7 +71,7 @@ export async function scopeId(scope) {
 function decimal(value, limit, what) {
   if (typeof value === "number" && Number.isSafeInteger(value)) value = String(value);
   if (typeof value !== "string" || !/^[0-9]{1,78}$/.test(value) || BigInt(value) >= limit) {
-    throw new Refusal(`This is not a valid credential: ${what} is malformed.`);
+    throw new Refusal(`This is not a valid credential: ${what} is missing or wrong. Ask the issuer for it again.`);
   }
   return BigInt(value).toString();
 }
@@ -81,9 +81,11 @@ export async function checkCredential(obj, schemas, commitment) {
   if (!obj || typeof obj !== "object") throw new Refusal("This is not a credential.");
   if (!schemas[obj.schema]) throw new Refusal("This credential is of a kind this wallet does not know.");
   if (typeof obj.issuer !== "string" || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(obj.issuer)) {
-    throw new Refusal("This is not a valid credential: its issuer is malformed.");
+    throw new Refusal("This is not a valid credential: the issuer is missing or wrong. Ask the issuer for it again.");
   }
-  if (!Array.isArray(obj.slots) || obj.slots.length !== SLOTS) throw new Refusal("This is not a valid credential.");
+  if (!Array.isArray(obj.slots) || obj.slots.length !== SLOTS) {
+    throw new Refusal("This is not a valid credential: its attributes are missing. Ask the issuer for it again.");
+  }
   if (!Number.isSafeInteger(obj.leaf_index) || obj.leaf_index < 0) {
     throw new Refusal("This credential does not say where it is on the ledger: ask the issuer for the full file.");
   }

@@ -51,6 +51,20 @@ function guard(action) {
   };
 }
 
+/** Like guard, but the message appears next to the import controls, where the holder is looking. */
+function guardImport(action) {
+  return async (event) => {
+    if (event && event.preventDefault) event.preventDefault();
+    $("import-error").textContent = "";
+    $("added").textContent = "";
+    try {
+      await action(event);
+    } catch (err) {
+      $("import-error").textContent = problemText(err);
+    }
+  };
+}
+
 function readHash() {
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get("request")) return { request: hash.get("request") };
@@ -175,13 +189,13 @@ async function addFromText(text) {
   return addCredential(trimmed);
 }
 
-const fromFile = guard(async () => {
+const fromFile = guardImport(async () => {
   const file = $("credential-file").files[0];
   $("credential-file").value = "";
   if (file) await addCredential(await file.text());
 });
 
-const fromQrFile = guard(async () => {
+const fromQrFile = guardImport(async () => {
   const file = $("qr-file").files[0];
   $("qr-file").value = "";
   if (!file) return;
@@ -191,7 +205,7 @@ const fromQrFile = guard(async () => {
 });
 
 let scanning = null;
-const fromCamera = guard(async () => {
+const fromCamera = guardImport(async () => {
   if (scanning) {
     scanning.abort();
     return;
@@ -211,7 +225,7 @@ const fromCamera = guard(async () => {
   }
 });
 
-const fromPickup = guard(async () => {
+const fromPickup = guardImport(async () => {
   await addFromText($("pickup-link").value);
   $("pickup-form").reset();
 });
