@@ -189,3 +189,19 @@ def shot(request, page):
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def desk_server(tmp_path_factory, query_keys):
+    """One `zkelig serve --workers 2` shared by the desk, hand-off and FHIR tests (starting one costs a
+    minute on a loaded machine); they use their own organisations in it."""
+    with serve(tmp_path_factory.mktemp("desk-serve"), query_keys.directory.parent) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def desk_world(desk_server, query_keys):
+    """Issuers, a hospital verifier and a holder proving on her device (tests/desk_world.py)."""
+    from desk_world import build_world
+
+    return build_world(desk_server, query_keys.pk)
