@@ -28,7 +28,7 @@ FILLER = 300  # credentials issued before the holder's, so the leaf index is not
 
 @pytest.fixture(scope="module")
 def actors(zkelig_server):
-    """A civil registry, an insurer and a hospital on the live service; the registry's tree already holds
+    """A civil registry, an insurer and a hospital on the live service; both issuers' trees already hold
     FILLER leaves of other people."""
     admin = zkelig_server.admin()
     registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
@@ -38,6 +38,10 @@ def actors(zkelig_server):
                "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
                "expiry": TODAY + dt.timedelta(days=400)} for i in range(FILLER)]
     registry.issue("civil-registry", others)
+    insured = [{"schema": "insurance.v1", "id_commitment": o["id_commitment"], "expiry": o["expiry"],
+                "attributes": {"plan": 3, "insured_from": TODAY, "insured_until": TODAY, "annual_cap_cents": 1,
+                               "region": 1}} for o in others]
+    insurer.issue("insurer-a", insured)
     return {"registry": registry, "insurer": insurer, "hospital": hospital, "url": zkelig_server.url}
 
 
@@ -141,6 +145,7 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         import segno
 
         insurance = issue_insurance(actors["insurer"], commitment, dt.date(TODAY.year, 1, 1), dt.date(TODAY.year, 12, 31))
+        assert insurance["leaf_index"] >= FILLER
         link = actors["insurer"].create_pickup("insurer-a", insurance["credential"])
         segno.make(link, error="m").save(str(tmp_path / "pickup.png"), scale=6)
         phone.page.get_by_label("From a picture of a QR code").set_input_files(str(tmp_path / "pickup.png"))
@@ -209,7 +214,8 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
                     private[f"{name} slot {i}"] = value
         private |= {"birthdate": "1990-05-12", "plan": "plan 7", "cap": "500000"}
         assert any("/presentations" in r.url for r in phone.sent)
-        assert leaks(phone.sent, private) == []
+        found = leaks(phone.sent, private)
+        assert found == [], found
         assert phone.errors == []
         print(f"tap to receipt in the test: {tap_to_receipt:.2f} s")
     finally:
