@@ -107,7 +107,8 @@ def program_bytes(circuit: CompiledCircuit, name: str, constants: bytes | None =
         "format": FORMAT, "version": VERSION, "circuit": name, "field": str(R),
         "wires": cs.n_wires, "public": cs.n_public,
         "inputs": [[n, kind, size] for n, kind, size in circuit.inputs],
-        "poseidon": {"file": CONSTANTS_FILE, "sha256": hashlib.sha256(constants).hexdigest()} if uses_poseidon else None,
+        "poseidon": ({"file": CONSTANTS_FILE, "sha256": hashlib.sha256(constants).hexdigest()}
+                     if uses_poseidon else None),
         "ops": ops, "checks": checks,
     })
 

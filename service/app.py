@@ -99,7 +99,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, fhir, holders, issuers, keys, ledger, pages, requests, verifiers
+    from .routers import admin, artifacts, fhir, holders, issuers, keys, ledger, pages, pickups, requests, tiles, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -117,12 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, requests, ledger, keys, admin, fhir):
+    for module in (issuers, holders, verifiers, requests, ledger, keys, admin, fhir, artifacts, tiles, pickups):
         app.include_router(module.router)
     app.include_router(pages.api)
     app.include_router(pages.router)
-    from .routers import pickups
-    app.include_router(pickups.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
     return app

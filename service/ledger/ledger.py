@@ -427,6 +427,12 @@ class Ledger:
         with self._state_lock:
             return self._issuer(issuer).tree.frontier()
 
+    def tree_nodes(self, issuer: str, height: int, start: int, stop: int) -> tuple[int, list[int]]:
+        """The issuer tree's size and its stored nodes at `height` in [start, stop) (one tile)."""
+        with self._state_lock:
+            tree = self._issuer(issuer).tree
+            return tree.size, tree.nodes(height, start, stop)
+
     def nullifier_index(self, scope: int, nullifier: int) -> int | None:
         with self.store.read() as tx:
             return tx.nullifier_index(_element(scope), _element(nullifier))

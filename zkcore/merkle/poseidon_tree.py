@@ -173,6 +173,13 @@ class PoseidonTree:
         siblings = tuple(self._node(h, (index >> h) ^ 1) for h in range(self.depth))
         return MerklePath(index, siblings)
 
+    def nodes(self, height: int, start: int, stop: int) -> list[int]:
+        """The nodes at `height` with indices in [start, stop) that have a leaf below them (a tile's
+        content: the rest of the range, empty subtrees, is left out)."""
+        if not 0 <= height <= self.depth or not 0 <= start <= stop:
+            raise ValueError("height must be in 0..depth and 0 <= start <= stop")
+        return field.array_to_ints(self._levels[height][start : max(start, min(stop, self._counts[height]))])
+
     def leaves(self) -> list[int]:
         return field.array_to_ints(self._levels[0][: self.size])
 

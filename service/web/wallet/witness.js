@@ -198,10 +198,11 @@ function permutation(spec, state, r, wires) {
   const half = full / 2;
   let s = state.slice();
   for (let round = 0; round < full + partial; round++) {
-    for (let i = 0; i < t; i++) s[i] = (s[i] + constants[round * t + i]) % r;
+    // cells that skip the S-box stay below 2r unreduced: the linear layer reduces them
+    for (let i = 0; i < t; i++) s[i] += constants[round * t + i];
     const cells = round < half || round >= half + partial ? t : 1;
     for (let i = 0; i < cells; i++) {
-      const x = s[i];
+      const x = s[i] % r;
       const x2 = (x * x) % r;
       const x4 = (x2 * x2) % r;
       s[i] = (x4 * x) % r;
