@@ -222,7 +222,7 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         phone.close()
 
 
-def test_under_age_and_lapsed_coverage_are_refused_in_words(actors, browser, shot):
+def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, browser, shot, tmp_path):
     url = actors["url"]
     phone = Phone(browser, shot, "bob")
     try:
@@ -254,7 +254,21 @@ def test_under_age_and_lapsed_coverage_are_refused_in_words(actors, browser, sho
         phone.page.get_by_text(f"Your coverage ended on 31 December {TODAY.year - 1}").wait_for()
         phone.snap("coverage-ended")
 
-        # nothing was proved or sent for either question
+        # an adult credential its issuer revoked: the wallet finds out from the tiles and says so
+        adult = issue_person(actors["registry"], commitment, dt.date(1980, 6, 1))
+        actors["registry"].revoke("civil-registry", adult["leaf_index"])
+        phone.page.get_by_role("button", name="Close").click()
+        (tmp_path / "adult.json").write_text(json.dumps(adult))
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "adult.json"))
+        phone.page.get_by_text("born 1 June 1980").wait_for()
+        again = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
+                                                  "age_at_least", years=18)
+        phone.page.evaluate(f"location.hash = 'request={again['request_id']}'")
+        phone.page.get_by_role("button", name="Answer with a proof").click()
+        phone.page.get_by_text("This credential was withdrawn (revoked) by civil-registry").wait_for(timeout=120_000)
+        phone.snap("revoked")
+
+        # nothing was sent for any of these questions
         assert not any("/presentations" in r.url for r in phone.sent)
         assert phone.errors == []
     finally:

@@ -8,8 +8,8 @@
 
 import { api } from "/web/shared/api.js";
 
-// The witness interpreter loads on first use, and the tile reader when proving, so the wallet's first
-// screen does not wait for them.
+// The witness interpreter loads on first use, and the tile reader (tiles.js) when proving, so the
+// wallet's first screen does not wait for them.
 const witnessModule = () => import("./witness.js");
 const tilesModule = () => import("./tiles.js");
 
@@ -231,6 +231,25 @@ function loadSnarkjs() {
   return snarkjsLoaded;
 }
 
+/**
+ * The credential's membership path, computed here from the tiles that cover its leaf (the server learns
+ * the tile, a range of 256 leaves, not the leaf). Refuses a credential whose leaf is no longer in the
+ * tree: its issuer revoked it (a revoked leaf reads as 0).
+ */
+async function membershipPath(credential, witness, program) {
+  const hash2 = (a, b) => witness.poseidon(program, [a, b]);
+  const tiles = await tilesModule();
+  const found = await tiles.fetchPath("", credential.issuer, credential.leaf_index, hash2);
+  let node = await leafOf(credential);
+  found.siblings.forEach((sibling, h) => {
+    node = found.indexBits[h] ? hash2(sibling, node) : hash2(node, sibling);
+  });
+  if (node !== found.root) {
+    throw new Refusal(`This credential was withdrawn (revoked) by ${credential.issuer}. Ask them for a new one.`);
+  }
+  return { root: found.root, siblings: found.siblings, index_bits: found.indexBits.map(BigInt) };
+}
+
 /** Timings of the last proof (ms), for the benchmark. */
 export const lastTimings = {};
 
@@ -246,11 +265,7 @@ export async function proveRequest({ view, credential, secret, onStep }) {
     witnessProgram(request.q, request.m), witnessModule()]);
   const t1 = performance.now();
   onStep(0.35, "Finding your credential in the issuer's register, without saying which one…");
-  const leaf = await leafOf(credential);
-  const path = await (await tilesModule()).membershipPath(credential.issuer, credential.leaf_index, leaf);
-  if (path.leaf !== leaf) {
-    throw new Refusal(`This credential was withdrawn (revoked) by ${credential.issuer}. Ask them for a new one.`);
-  }
+  const path = await membershipPath(credential, witness, program);
   const t2 = performance.now();
   onStep(0.45, "Checking your answer on this phone…");
   // The wallet checked every query before offering to prove: a failure here is a bug or a stale key,
