@@ -126,10 +126,15 @@ def main() -> None:
         proc.wait(30)
 
     first, second = results["first"], results["second"]
-    mb = lambda n: f"{n / 1e6:.2f} MB"  # noqa: E731
+
+    def mb(n: int) -> str:
+        return f"{n / 1e6:.2f} MB"
+
     rows = [
-        ("witness (witness.js, depth 20)", first["witness_ms"] / 1000, "", None, f"second visit {second['witness_ms']:.0f} ms"),
-        ("proof (snarkjs in Chromium)", first["proof_ms"] / 1000, "", None, f"second visit {second['proof_ms'] / 1000:.2f} s"),
+        ("witness (witness.js, depth 20)", first["witness_ms"] / 1000, "", None,
+         f"second visit {second['witness_ms']:.0f} ms"),
+        ("proof (snarkjs in Chromium)", first["proof_ms"] / 1000, "", None,
+         f"second visit {second['proof_ms'] / 1000:.2f} s"),
         ("tap to receipt, first visit", first["tap_s"], "", None, "downloads the proving key; goal ≤ 3 s"),
         ("tap to receipt, second visit", second["tap_s"], "", None, "artifacts from the service worker; goal ≤ 3 s"),
         ("membership path from tiles", first["path_ms"] / 1000, "", None, ""),

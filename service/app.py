@@ -99,7 +99,8 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, artifacts, fhir, holders, issuers, keys, ledger, pages, pickups, requests, tiles, verifiers
+    from .routers import (admin, artifacts, fhir, holders, issuers, keys, ledger, pages, pickups, requests, tiles,
+                          verifiers)
 
     settings = settings or Settings()
     state = build_state(settings)

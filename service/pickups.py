@@ -26,8 +26,8 @@ PICKUP_TTL_S = 7 * 24 * 3600  # a week to open the link; after that the issuer s
 PICKUP_AAD = b"zkelig-pickup-v1"
 MAX_CIPHERTEXT_CHARS = 16_384  # a credential is ~600 bytes of JSON: plenty, and bounds the table
 
-_SCHEMA = ["CREATE TABLE IF NOT EXISTS pickups (id TEXT PRIMARY KEY, issuer TEXT NOT NULL, ciphertext TEXT NOT NULL,"
-           " created_ms {int} NOT NULL)"]
+_SCHEMA = [("CREATE TABLE IF NOT EXISTS pickups (id TEXT PRIMARY KEY, issuer TEXT NOT NULL, ciphertext TEXT NOT NULL,"
+            " created_ms {int} NOT NULL)")]
 
 
 def _b64url(data: bytes) -> str:

@@ -59,7 +59,7 @@ def test_the_service_stores_nothing_it_can_read(service):
     with pickups.store.read() as tx:
         rows = tx.all("SELECT ciphertext FROM pickups")
     assert rows and all(CREDENTIAL["nonce"] not in r[0] and "person.v1" not in r[0] for r in rows)
-    ciphertext, key = pk.seal_pickup(CREDENTIAL)
+    ciphertext, _ = pk.seal_pickup(CREDENTIAL)
     wrong = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
     with pytest.raises(InvalidTag):
         _open(ciphertext, wrong)

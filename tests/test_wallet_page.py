@@ -17,9 +17,9 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from web_fixtures import RequestRecorder, new_context
 
 from circuits import credentials as cr
-from web_fixtures import RequestRecorder, new_context
 
 PASSPHRASE = "correct horse battery staple"
 TODAY = dt.date.today()
@@ -34,6 +34,7 @@ def actors(zkelig_server):
     registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
     insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
     hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
+    hospital.set_profile("hospital-a", "Saint Mary's Hospital")
     others = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
                "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
                "expiry": TODAY + dt.timedelta(days=400)} for i in range(FILLER)]
@@ -107,7 +108,8 @@ def open_backup(text: str, passphrase: str) -> dict:
     key = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), base64.b64decode(kdf["salt"]), kdf["iterations"])
     header = json.dumps({"format": record["format"], "version": record["version"], "kdf": kdf},
                         separators=(",", ":")).encode()
-    plain = AESGCM(key).decrypt(base64.b64decode(record["cipher"]["iv"]), base64.b64decode(record["ciphertext"]), header)
+    iv, sealed = base64.b64decode(record["cipher"]["iv"]), base64.b64decode(record["ciphertext"])
+    plain = AESGCM(key).decrypt(iv, sealed, header)
     return json.loads(plain)
 
 
@@ -144,7 +146,8 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         # a picture of a QR code holding a one-time pickup link
         import segno
 
-        insurance = issue_insurance(actors["insurer"], commitment, dt.date(TODAY.year, 1, 1), dt.date(TODAY.year, 12, 31))
+        year = (dt.date(TODAY.year, 1, 1), dt.date(TODAY.year, 12, 31))
+        insurance = issue_insurance(actors["insurer"], commitment, *year)
         assert insurance["leaf_index"] >= FILLER
         link = actors["insurer"].create_pickup("insurer-a", insurance["credential"])
         segno.make(link, error="m").save(str(tmp_path / "pickup.png"), scale=6)
@@ -162,6 +165,7 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         phone.snap("unlock")
         phone.unlock()
         phone.page.get_by_text("Are you 18 or older?").wait_for()
+        assert phone.page.get_by_text("Saint Mary's Hospital asks:").is_visible()
         assert phone.page.get_by_text("Only the answer, yes or no.").is_visible()
         assert phone.page.get_by_text("You can answer once for “hospital-a/visits”").is_visible()
         assert phone.page.get_by_text("Identity from civil-registry: born 12 May 1990").is_visible()
@@ -174,7 +178,7 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         phone.page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=120_000)
         tap_to_receipt = time.perf_counter() - started
         phone.snap("accepted")
-        assert "now knows: yes, 18 or older" in phone.page.locator("#outcome").inner_text()
+        assert "Saint Mary's Hospital now knows: yes, 18 or older" in phone.page.locator("#outcome").inner_text()
 
         # the same link again: refused before proving, in words
         phone.goto(request_link)

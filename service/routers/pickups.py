@@ -13,7 +13,7 @@ from ..pickups import MAX_CIPHERTEXT_CHARS, Pickups
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, Strict
-from .common import get_state, problem_responses
+from .common import problem_responses
 from .holders import rate_limited
 
 PickupId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
@@ -48,5 +48,6 @@ def collect_pickup(pickup_id: PickupId, pickups: Pickups = Depends(_pickups)) ->
     """The sealed credential, once: a second collection, or one after a week, finds nothing."""
     found = pickups.take(pickup_id)
     if found is None:
-        raise Problem(404, "pickup_gone", "this pickup link was already used or has lapsed; ask the issuer for a new one")
+        raise Problem(404, "pickup_gone",
+                      "this pickup link was already used or has lapsed; ask the issuer for a new one")
     return {"issuer": found[0], "ciphertext": found[1]}

@@ -34,7 +34,8 @@ export function credentialWords(credential, schemas) {
     lines.push(`born ${dateWords(slotDate(get("birthdate")))}`);
     lines.push(`country code ${get("country")}`);
   } else if (credential.schema === "insurance.v1") {
-    lines.push(`plan ${get("plan")}, insured ${dateRangeWords(slotDate(get("insured_from")), slotDate(get("insured_until")))}`);
+    const insured = dateRangeWords(slotDate(get("insured_from")), slotDate(get("insured_until")));
+    lines.push(`plan ${get("plan")}, insured ${insured}`);
     lines.push(`annual cap ${moneyWords(get("annual_cap_cents"))}`);
     lines.push(`region ${get("region")}`);
   } else {
@@ -110,7 +111,8 @@ export function whyNot(view, credential, schemas, todaySlot) {
     return `They accept credentials from ${listWords(request.issuers)}, not from ${credential.issuer}.`;
   }
   if (todaySlot > BigInt(credential.expiry)) {
-    return `Your credential expired on ${dateWords(slotDate(credential.expiry))}; ask ${credential.issuer} for a new one.`;
+    const expired = dateWords(slotDate(credential.expiry));
+    return `Your credential expired on ${expired}; ask ${credential.issuer} for a new one.`;
   }
   for (const query of request.queries) {
     if (!queryHolds(query, BigInt(credential.slots[query.slot]))) return failureWords(view, credential, query, schemas);

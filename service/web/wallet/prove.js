@@ -157,7 +157,9 @@ async function download(circuit, name, onBytes = () => {}) {
   if (!digest) throw new Error(`the service does not publish ${name}`);
   // The digest in the URL makes it content-addressed: the service worker caches it for good.
   const response = await fetch(`/v1/keys/${circuit.circuit}/${name}?sha256=${digest}`);
-  if (!response.ok) throw new Refusal("The prover's files could not be downloaded. Check the connection and try again.");
+  if (!response.ok) {
+    throw new Refusal("The prover's files could not be downloaded. Check the connection and try again.");
+  }
   const bytes = new Uint8Array(await response.arrayBuffer());
   onBytes(bytes.length);
   const actual = Array.from(await sha256(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -270,7 +272,8 @@ export async function proveRequest({ view, credential, secret, onStep }) {
   onStep(0.45, "Checking your answer on this phone…");
   // The wallet checked every query before offering to prove: a failure here is a bug or a stale key,
   // not the holder's doing, and surfaces as one.
-  const wtns = witness.wtnsBytes(program, witness.computeWitness(program, await circuitInputs(credential, secret, path, request)));
+  const inputs = await circuitInputs(credential, secret, path, request);
+  const wtns = witness.wtnsBytes(program, witness.computeWitness(program, inputs));
   const t3 = performance.now();
   onStep(0.55, "Making the proof (a few seconds)…");
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns);

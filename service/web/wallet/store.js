@@ -93,7 +93,8 @@ export class Vault {
     const record = { format: FORMAT, version: VERSION, kdf: this.kdf };
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const plain = encoder.encode(JSON.stringify(this.content));
-    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: header(record) }, this.key, plain);
+    const params = { name: "AES-GCM", iv, additionalData: header(record) };
+    const sealed = await crypto.subtle.encrypt(params, this.key, plain);
     return { ...record, cipher: { name: "AES-GCM", iv: toBase64(iv) }, ciphertext: toBase64(new Uint8Array(sealed)) };
   }
 
@@ -105,7 +106,8 @@ export class Vault {
 
 /** A new vault sealing `content` under `passphrase`; replaces any vault on the device. */
 export async function createVault(passphrase, content, iterations = KDF_ITERATIONS) {
-  const kdf = { name: "PBKDF2", hash: "SHA-256", iterations, salt: toBase64(crypto.getRandomValues(new Uint8Array(16))) };
+  const salt = toBase64(crypto.getRandomValues(new Uint8Array(16)));
+  const kdf = { name: "PBKDF2", hash: "SHA-256", iterations, salt };
   const vault = new Vault(await deriveKey(passphrase, kdf), kdf, content);
   await vault.save();
   return vault;

@@ -23,7 +23,8 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
-    .then((names) => Promise.all(names.filter((n) => n.startsWith("zkelig-wallet-") && n !== CACHE).map((n) => caches.delete(n))))
+    .then((names) => names.filter((n) => n.startsWith("zkelig-wallet-") && n !== CACHE))
+    .then((old) => Promise.all(old.map((n) => caches.delete(n))))
     .then(() => self.clients.claim()));
 });
 

@@ -167,8 +167,9 @@ async function addCredential(text) {
   else found.push(parsed);
   let added = 0;
   for (const entry of found) {
-    const credential = await checkCredential(entry && entry.credential ? { leaf_index: entry.leaf_index, ...entry.credential } : entry,
-      presets.schemas, commitment);
+    // an issuer's answer wraps each credential with its leaf index; a bare credential carries its own
+    const raw = entry && entry.credential ? { leaf_index: entry.leaf_index, ...entry.credential } : entry;
+    const credential = await checkCredential(raw, presets.schemas, commitment);
     const duplicate = vault.content.credentials.some((c) => c.credential.issuer === credential.issuer
       && c.credential.nonce === credential.nonce);
     if (!duplicate) {
@@ -178,8 +179,8 @@ async function addCredential(text) {
   }
   if (added) await vault.save();
   renderHome();
-  $("added").textContent = added ? `Added: ${found.map((c) => credentialWords(c.credential || c, presets.schemas).title).join(", ")}.`
-    : "That credential is already in your wallet.";
+  const titles = found.map((c) => credentialWords(c.credential || c, presets.schemas).title);
+  $("added").textContent = added ? `Added: ${titles.join(", ")}.` : "That credential is already in your wallet.";
 }
 
 async function addFromText(text) {
@@ -280,6 +281,7 @@ async function openRequest(requestId) {
   $("prove").hidden = false;
   $("decline").textContent = "Not now";
   $("using").textContent = "";
+  $("using-term").hidden = $("using").hidden = true;
   show("consent");
   if (expires <= Date.now()) {
     $("expires").textContent = `${dateTimeWords(expires)} (expired)`;
@@ -290,12 +292,14 @@ async function openRequest(requestId) {
   const candidates = vault.content.credentials.map((c) => c.credential)
     .filter((c) => c.schema === view.request.schema);
   if (!candidates.length) {
-    return refuseBeforeProving(`You have no credential of this kind. Ask ${view.request.issuers.join(" or ")} for one.`);
+    const issuers = view.request.issuers.join(" or ");
+    return refuseBeforeProving(`You have no credential of this kind. Ask ${issuers} for one.`);
   }
   const usable = candidates.find((c) => whyNot(view, c, presets.schemas, today) === null);
   const shown = usable || candidates.find((c) => view.request.issuers.includes(c.issuer)) || candidates[0];
   const card = credentialWords(shown, presets.schemas);
   $("using").textContent = `${card.title}: ${card.lines[0]}`;
+  $("using-term").hidden = $("using").hidden = false;
   if (!usable) return refuseBeforeProving(`You cannot answer yes. ${whyNot(view, shown, presets.schemas, today)}`);
   current.credential = usable;
 }
@@ -307,6 +311,11 @@ const prove = guard(async () => {
     $("progress").value = Math.round(fraction * 100);
     $("step").textContent = text;
   };
+  const started = Date.now();
+  $("elapsed").textContent = "";
+  const ticking = setInterval(() => {
+    $("elapsed").textContent = `${Math.round((Date.now() - started) / 1000)} seconds so far`;
+  }, 1000);
   let presentation;
   try {
     presentation = await proveRequest({ view, credential, secret: BigInt(vault.content.secret), onStep: step });
@@ -314,11 +323,14 @@ const prove = guard(async () => {
     show("consent");
     if (err instanceof Refusal) return refuseBeforeProving(err.message);
     throw err;
+  } finally {
+    clearInterval(ticking);
   }
   step(0.97, "Sending the proof…");
   let receipt;
   try {
-    receipt = await api(`/v1/requests/${encodeURIComponent(view.request_id)}/presentations`, { body: { presentation } });
+    const path = `/v1/requests/${encodeURIComponent(view.request_id)}/presentations`;
+    receipt = await api(path, { body: { presentation } });
   } catch (err) {
     show("consent");
     throw err;
