@@ -33,7 +33,8 @@ def actors(zkelig_server):
     admin = zkelig_server.admin()
     registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
     insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
-    hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
+    hospital_key = admin.create_key("verifier", "hospital-a")
+    hospital = admin.with_key(hospital_key)
     hospital.set_profile("hospital-a", "Saint Mary's Hospital")
     others = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
                "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
@@ -43,7 +44,8 @@ def actors(zkelig_server):
                 "attributes": {"plan": 3, "insured_from": TODAY, "insured_until": TODAY, "annual_cap_cents": 1,
                                "region": 1}} for o in others]
     insurer.issue("insurer-a", insured)
-    return {"registry": registry, "insurer": insurer, "hospital": hospital, "url": zkelig_server.url}
+    return {"registry": registry, "insurer": insurer, "hospital": hospital, "hospital_key": hospital_key,
+            "url": zkelig_server.url}
 
 
 class Phone:
@@ -274,6 +276,46 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
 
         # nothing was sent for any of these questions
         assert not any("/presentations" in r.url for r in phone.sent)
+        assert phone.errors == []
+    finally:
+        phone.close()
+
+
+def test_side_by_side_the_desk_asks_and_the_wallet_answers(actors, browser, page, shot, tmp_path):
+    """Issue 16's story with both pages: the desk (a desk-sized context) asks, the phone (its own context)
+    follows the link, proves and sends; the desk shows "Eligible" within 2 s of the phone's receipt."""
+    phone = Phone(browser, shot, "phone")
+    try:
+        commitment = phone.create(actors["url"])
+        person = issue_person(actors["registry"], commitment, dt.date(1975, 8, 9))
+        (tmp_path / "person.json").write_text(json.dumps(person))
+        phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "person.json"))
+        phone.page.get_by_text("born 9 August 1975").wait_for()
+
+        page.goto(actors["url"] + "/desk")
+        page.get_by_label("API key").fill(actors["hospital_key"])
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Saint Mary's Hospital").first.wait_for()
+        page.get_by_label("Question to ask").select_option("age_at_least")
+        page.get_by_label("Minimum age in years").fill("18")
+        page.get_by_text("Who vouches").click()
+        page.get_by_label("Accepted issuers").fill("civil-registry")
+        page.get_by_role("button", name="Show the question to the patient").click()
+        page.get_by_role("img", name="QR code of the request link").wait_for()
+        link = page.locator("#link").inner_text().strip()
+        assert "/wallet#request=" in link
+        shot("desk-asks")
+
+        phone.goto(link)
+        phone.unlock()
+        phone.page.get_by_text("Are you 18 or older?").wait_for()
+        phone.page.get_by_role("button", name="Answer with a proof").click()
+        phone.page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=120_000)
+        answered = time.perf_counter()
+        page.get_by_text("Eligible: 18 or older").wait_for(timeout=2000)
+        assert time.perf_counter() - answered < 2.0
+        shot("desk-eligible")
+        phone.snap("answered")
         assert phone.errors == []
     finally:
         phone.close()
