@@ -321,8 +321,12 @@ def test_side_by_side_the_desk_asks_and_the_wallet_answers(actors, browser, page
         phone.close()
 
 
-def test_a_credential_for_another_wallet_or_a_broken_file_is_refused(actors, browser, shot, tmp_path):
+def test_foreign_or_broken_credentials_expired_credentials_and_expired_requests_are_refused(actors, browser, shot, tmp_path):
     phone = Phone(browser, shot, "carol")
+    # a request that lives 10 s (the shortest a verifier may ask for): expired by the time it is opened
+    short = actors["hospital"]._call("POST", "/v1/verifiers/hospital-a/requests", {
+        "scope": "hospital-a/visits", "issuers": ["civil-registry"], "preset": "age_at_least", "params": {"years": 18},
+        "ttl_s": 10})
     try:
         phone.create(actors["url"])
         someone_else = issue_person(actors["registry"], str(cr.id_commitment(cr.new_secret())), dt.date(1985, 1, 1))
@@ -349,5 +353,12 @@ def test_a_credential_for_another_wallet_or_a_broken_file_is_refused(actors, bro
         yesterday = TODAY - dt.timedelta(days=1)
         phone.page.get_by_text(f"Your credential expired on {yesterday.day} {yesterday:%B %Y}").wait_for()
         phone.snap("expired-credential")
+
+        time.sleep(max(0.0, short["expires_at_ms"] / 1000 - time.time() + 0.5))
+        phone.page.get_by_role("button", name="Close").click()
+        phone.page.evaluate(f"location.hash = 'request={short['request_id']}'")
+        phone.page.get_by_text("This request has expired. Ask for a new one.").wait_for()
+        assert phone.page.get_by_text("(expired)").is_visible()
+        phone.snap("expired-request")
     finally:
         phone.close()

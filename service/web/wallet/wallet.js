@@ -123,6 +123,7 @@ function lock() {
   vault = null;
   commitment = null;
   $("status").textContent = "Locked";
+  $("unlock-why").textContent = "";
   $("id-qr").replaceChildren();
   $("credential-list").replaceChildren();
   show("unlock");
@@ -276,17 +277,23 @@ async function openRequest(requestId) {
   $("single-use").textContent = `You can answer once for “${view.request.scope}”. A second answer from you there`
     + " would be refused, without revealing who you are.";
   const expires = view.expires_at_ms ?? Date.parse(view.expires_at);
-  $("expires").textContent = `${dateTimeWords(expires)} (${countdownWords(expires - Date.now())} left)`;
+  const tick = () => {
+    if (!current || current.view !== view) return clearInterval(ticker);
+    const left = expires - Date.now();
+    $("expires").textContent = `${dateTimeWords(expires)} (${left > 0 ? `${countdownWords(left)} left` : "expired"})`;
+    if (left <= 0 && !$("prove").hidden && $("consent").hidden === false) {
+      refuseBeforeProving("This request has expired. Ask for a new one.");
+    }
+  };
+  const ticker = setInterval(tick, 1000);
+  tick();
   $("refusal").hidden = true;
   $("prove").hidden = false;
   $("decline").textContent = "Not now";
   $("using").textContent = "";
   $("using-term").hidden = $("using").hidden = true;
   show("consent");
-  if (expires <= Date.now()) {
-    $("expires").textContent = `${dateTimeWords(expires)} (expired)`;
-    return refuseBeforeProving("This request has expired. Ask for a new one.");
-  }
+  if (expires <= Date.now()) return refuseBeforeProving("This request has expired. Ask for a new one.");
   if (view.answered) return refuseBeforeProving("This request was already answered. Each request is answered once.");
   const today = todaySlot(view.request.today);
   const candidates = vault.content.credentials.map((c) => c.credential)
@@ -405,6 +412,8 @@ async function start() {
   }
   presets = await loadPresets();
   pending = readHash();
+  $("unlock-why").textContent = pending && pending.request ? "A question is waiting for you. Open your wallet to see"
+    + " who asks and what." : pending && pending.pickup ? "A credential is waiting for you to collect it." : "";
   show((await hasVault()) ? "unlock" : "welcome");
   document.body.dataset.ready = "true"; // tests wait for this before they act
 }
