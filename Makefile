@@ -33,6 +33,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_credential.py
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_service.py
+	$(PY) benchmarks/bench_events.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -35,7 +35,8 @@ def _public_key(public_key: str | None, key_file: Path | None, url: str | None) 
         import httpx
 
         try:
-            return public_key_from_base64(httpx.get(url.rstrip("/") + "/v1/ledger/key", timeout=30).json()["public_key"])
+            announced = httpx.get(url.rstrip("/") + "/v1/ledger/key", timeout=30).json()
+            return public_key_from_base64(announced["public_key"])
         except (httpx.HTTPError, ValueError, KeyError):
             _fail(f"could not read the ledger key from {url}; pass --public-key instead", 2)
     _fail("give the ledger's public key: --public-key, --key-file or --url", 2)

@@ -103,7 +103,8 @@ class Decisions:
             return {"verifier": verifier, "display_name": verifier, "webhook_url": None, "webhook_secret": None}
         return {"verifier": verifier, "display_name": row[0], "webhook_url": row[1], "webhook_secret": row[2]}
 
-    def save_profile(self, verifier: str, display_name: str, webhook_url: str | None, webhook_secret: str | None) -> None:
+    def save_profile(self, verifier: str, display_name: str, webhook_url: str | None,
+                     webhook_secret: str | None) -> None:
         with self.store.write(ledger_lock=False) as tx:
             tx.execute("DELETE FROM verifier_profiles WHERE verifier = ?", (verifier,))
             tx.execute("INSERT INTO verifier_profiles (verifier, display_name, webhook_url, webhook_secret)"
@@ -127,7 +128,8 @@ class EventHub:
     def __init__(self, decisions: Decisions, webhook_attempts: int = 6, webhook_backoff_s: float = 1.0):
         self.decisions = decisions
         self.webhook_attempts, self.webhook_backoff_s = webhook_attempts, webhook_backoff_s
-        self._listeners: dict[tuple[str, str], set[asyncio.Queue]] = defaultdict(set)
+        # (kind, name) → {queue: recorded_ms from which it listens}
+        self._listeners: dict[tuple[str, str], dict[asyncio.Queue, int]] = defaultdict(dict)
         self._delivered: dict[int, int] = {}  # seq → recorded_ms, to drop what the poll reads again
         self._poller: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -148,14 +150,18 @@ class EventHub:
             return
         self._delivered[event["seq"]] = event["recorded_ms"]
         for key in (("request", event["request_id"]), ("verifier", event["verifier"])):
-            for queue in self._listeners.get(key, ()):
-                queue.put_nowait(event)
+            for queue, since_ms in list(self._listeners.get(key, {}).items()):
+                if event["recorded_ms"] >= since_ms:  # the poll's look-back also finds decisions from before
+                    try:
+                        queue.put_nowait(event)
+                    except asyncio.QueueFull:  # a listener that stopped reading: it resynchronises from decisions
+                        pass
 
     # --- listening ---
 
     def subscribe(self, kind: str, name: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
-        self._listeners[(kind, name)].add(queue)
+        self._listeners[(kind, name)][queue] = int(time.time() * 1000)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.get_running_loop().create_task(self._poll())
         return queue
@@ -163,7 +169,7 @@ class EventHub:
     def unsubscribe(self, kind: str, name: str, queue: asyncio.Queue) -> None:
         listeners = self._listeners.get((kind, name))
         if listeners is not None:
-            listeners.discard(queue)
+            listeners.pop(queue, None)
             if not listeners:
                 del self._listeners[(kind, name)]
 

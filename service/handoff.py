@@ -43,7 +43,8 @@ def about(body: ProofRequestCreate, request: ProofRequest, created_ms: int, ttl_
     elif body.preset == "insured_on":
         params = {"day": (body.params.day or request.today).isoformat()}
     elif body.preset == "reimbursable":
-        params = {"claim_cents": str(body.params.claim_cents), "covered_plans": [str(p) for p in body.params.covered_plans],
+        params = {"claim_cents": str(body.params.claim_cents),
+                  "covered_plans": [str(p) for p in body.params.covered_plans],
                   "day": (body.params.day or request.today).isoformat()}
     return {"preset": body.preset, "params": params, "expires_at_ms": created_ms + int(lifetime * 1000)}
 

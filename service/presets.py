@@ -22,6 +22,7 @@ PRESETS: dict[str, dict] = {
         "schema": "person.v1",
         "params": [{"name": "years", "kind": "integer", "label": "Minimum age in years", "required": True,
                     "min": 0, "max": 150, "default": 18}],
+        "label": "Age: at least a number of years",
         "title": "Age at least {years}",
         "question": "Are you {years} or older?",
         "accepted": "Eligible: {years} or older",
@@ -29,6 +30,7 @@ PRESETS: dict[str, dict] = {
     "insured_on": {
         "schema": "insurance.v1",
         "params": [{"name": "day", "kind": "date", "label": "Day of care", "required": False, "default": "today"}],
+        "label": "Insurance: insured on a day",
         "title": "Insured on {day}",
         "question": "Are you insured on {day}?",
         "accepted": "Eligible: insured on {day}",
@@ -39,6 +41,7 @@ PRESETS: dict[str, dict] = {
                    {"name": "covered_plans", "kind": "codes", "label": "Plans that cover it", "required": True,
                     "max_items": 8},
                    {"name": "day", "kind": "date", "label": "Day of care", "required": False, "default": "today"}],
+        "label": "Claim: reimbursable under the plan",
         "title": "Claim of {claim_cents} on {day}, plans {covered_plans}",
         "question": "Is a claim of {claim_cents} on {day} reimbursable under your plan (plans {covered_plans})?",
         "accepted": "Eligible: a claim of {claim_cents} on {day} is reimbursable",

@@ -22,6 +22,12 @@ class EventReader:
             raise TimeoutError(f"no answer from {url}")
 
     def _run(self, url: str, headers: dict) -> None:
+        try:
+            self._read(url, headers)
+        except httpx.HTTPError:
+            self._ready.set()  # the server went away (end of the test module): nothing more to read
+
+    def _read(self, url: str, headers: dict) -> None:
         with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(10, read=None)) as response:
             self.status, self.content_type = response.status_code, response.headers.get("content-type", "")
             self._ready.set()
@@ -47,6 +53,16 @@ class EventReader:
                 return found
             time.sleep(0.01)
         raise TimeoutError(f"{count} {name!r} event(s) did not arrive; got {[n for _, n, _ in self.events]}")
+
+    def wait_for_request(self, request_id: str, timeout: float = 10.0) -> dict:
+        """The first decision event about this request."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for _, name, data in list(self.events):
+                if name == "decision" and data.get("request_id") == request_id:
+                    return data
+            time.sleep(0.01)
+        raise TimeoutError(f"no decision about {request_id}")
 
     def close(self) -> None:
         self._stop = True  # the thread ends at the next line (a ping at the latest); it is a daemon

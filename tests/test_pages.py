@@ -5,8 +5,8 @@ import httpx
 import pytest
 
 
-def test_pages_and_assets_are_served_with_their_types(zkelig_server):
-    url = zkelig_server.url
+def test_pages_and_assets_are_served_with_their_types(desk_server):
+    url = desk_server.url
     home = httpx.get(url + "/")
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in home.headers["content-security-policy"]
@@ -24,14 +24,14 @@ def test_pages_and_assets_are_served_with_their_types(zkelig_server):
     "/web/vendor/snarkjs/package.json", "/web/vendor/snarkjs/build/../package.json",
     "/web/vendor/circomlibjs/package.json", "/web/vendor/../../pyproject.toml",
 ])
-def test_nothing_outside_the_web_folder_or_the_vendor_allow_list(zkelig_server, path):
-    response = httpx.get(zkelig_server.url + path)
+def test_nothing_outside_the_web_folder_or_the_vendor_allow_list(desk_server, path):
+    response = httpx.get(desk_server.url + path)
     assert response.status_code == 404, path
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_preset_registry_names_every_preset_with_its_words(zkelig_server):
-    registry = httpx.get(zkelig_server.url + "/v1/presets").json()
+def test_preset_registry_names_every_preset_with_its_words(desk_server):
+    registry = httpx.get(desk_server.url + "/v1/presets").json()
     assert set(registry["presets"]) == {"age_at_least", "insured_on", "reimbursable"}
     for preset in registry["presets"].values():
         for template in ("title", "question", "accepted"):
@@ -63,8 +63,8 @@ WORDS = """async () => {
 }"""
 
 
-def test_words_say_dates_money_questions_and_refusals(zkelig_server, page):
-    page.goto(zkelig_server.url + "/")
+def test_words_say_dates_money_questions_and_refusals(desk_server, page):
+    page.goto(desk_server.url + "/")
     said = page.evaluate(WORDS)
     assert said["date"] == "12 May 1990"
     assert said["money"] == "€1,250.00"
@@ -92,8 +92,8 @@ API = """async () => {
 }"""
 
 
-def test_api_wrapper_turns_problems_into_readable_errors(zkelig_server, page, sent):
-    page.goto(zkelig_server.url + "/")
+def test_api_wrapper_turns_problems_into_readable_errors(desk_server, page, sent):
+    page.goto(desk_server.url + "/")
     said = page.evaluate(API)
     assert said["unknownKey"] == [True, 401, "unauthorized", "Unknown API key."]
     assert said["missing"][:2] == [404, "not_found"] and said["missing"][2].endswith(".")

@@ -50,7 +50,9 @@ REFUSAL_SYSTEM = "https://zkelig.example/fhir/CodeSystem/refusal"
 MAX_PLANS = 8
 PATIENT = {"resourceType": "Patient", "id": "anonymous", "active": True}  # nobody: the proof names no one
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
+# Not in the OpenAPI schema: FHIR clients discover the endpoint from its CapabilityStatement (/fhir/metadata),
+# and its errors are OperationOutcomes, not the problem+json the rest of the API documents.
+router = APIRouter(prefix="/fhir", tags=["fhir"], include_in_schema=False)
 
 
 class FhirError(Exception):
@@ -141,7 +143,8 @@ def _issuer(parsed: CoverageEligibilityRequest, state) -> str:
     elif ref.reference and ref.reference.startswith("Organization/"):
         name = ref.reference.split("/", 1)[1]
     if not name:
-        raise FhirError(400, "required", "insurer must name the issuer: identifier.value or reference Organization/<id>")
+        raise FhirError(400, "required",
+                        "insurer must name the issuer: identifier.value or reference Organization/<id>")
     state.ledger.refresh()
     if name not in state.ledger.issuers:
         raise FhirError(404, "not-found", f"unknown insurer {name!r}: no such issuer on this ledger")
@@ -212,6 +215,8 @@ async def create(http: Request) -> JSONResponse:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in getattr(err, "errors", lambda: [])()})
         raise FhirError(400, "structure", "invalid CoverageEligibilityRequest: "
                                           f"{', '.join(fields) or 'does not validate'}") from None
+    if parsed.patient is None:  # required by R4; never read: the proof names no one
+        raise FhirError(400, "required", "patient is required (a reference; nothing of it is read or kept)")
     if parsed.status != "active":
         raise FhirError(400, "value", "only an active request can be answered")
     issuer = _issuer(parsed, state)
@@ -229,15 +234,24 @@ async def create(http: Request) -> JSONResponse:
 # --- responses ---
 
 
+def fhir_id(request_id: str) -> str:
+    """A request id as a FHIR id ([A-Za-z0-9-.]): '_' becomes '.', which request ids never contain."""
+    return request_id.replace("_", ".")
+
+
+def request_id_of(resource_id: str) -> str:
+    return resource_id.replace(".", "_")
+
+
 def _response(view: dict, about: dict, decided: dict | None, expired: bool) -> CoverageEligibilityResponse:
     fhir = about.get("fhir", {})
     preset, params = about.get("preset"), about.get("params", {})
     created = dt.datetime.fromtimestamp(view["created_at_ms"] / 1000, dt.UTC).isoformat(timespec="seconds")
     body: dict = {
-        "resourceType": "CoverageEligibilityResponse", "id": view["request_id"], "status": "active",
+        "resourceType": "CoverageEligibilityResponse", "id": fhir_id(view["request_id"]), "status": "active",
         "contained": [PATIENT], "patient": {"reference": "#anonymous"},
         "purpose": fhir.get("purpose") or ["validation"], "created": created,
-        "request": {"reference": f"CoverageEligibilityRequest/{view['request_id']}"},
+        "request": {"reference": f"CoverageEligibilityRequest/{fhir_id(view['request_id'])}"},
         "insurer": {"identifier": {"value": fhir.get("insurer") or view["request"]["issuers"][0]}},
         "extension": [{"url": EXT_LINK, "valueUrl": view["link"]}, {"url": EXT_QR, "valueUrl": view["qr_svg"]},
                       {"url": EXT_EXPIRES, "valueDateTime": view["expires_at"]}],
@@ -305,8 +319,9 @@ async def read(response_id: str, http: Request) -> JSONResponse:
     the request expired)."""
     verifier = await _verifier(http)
     state = http.app.state.zk
-    if not 8 <= len(response_id) <= 64 or not all(c.isalnum() or c in "-_" for c in response_id):
+    if not 8 <= len(response_id) <= 64 or not all(c.isascii() and (c.isalnum() or c in "-.") for c in response_id):
         raise FhirError(404, "not-found", "no such CoverageEligibilityResponse")
+    response_id = request_id_of(response_id)
     found = state.records.load_request(response_id)
     if found is None or found[0] != verifier or "fhir" not in found[1].get("about", {}):
         raise FhirError(404, "not-found", "no such CoverageEligibilityResponse for this verifier")
