@@ -31,6 +31,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_poseidon.py
 	$(PY) benchmarks/bench_prove.py
 	$(PY) benchmarks/bench_credential.py
+	$(PY) benchmarks/bench_witness.py
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_service.py
 	$(PY) benchmarks/bench_events.py

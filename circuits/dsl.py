@@ -207,8 +207,9 @@ class API:
 
         A portable hint (registered with `portable_hint`, signature fn(values) -> [value]) can be
         exported; any other function works in Python only."""
-        if PORTABLE_HINTS.get(getattr(fn, "__name__", "").removesuffix("_hint")) is fn:
-            return self._record(fn.__name__.removesuffix("_hint"), inputs, (), 1, fn)[0]
+        portable = next((name for name, registered in PORTABLE_HINTS.items() if registered is fn), None)
+        if portable is not None:
+            return self._record(portable, inputs, (), 1, fn)[0]
         return self._record(getattr(fn, "__name__", "hint"), inputs, (), 1, lambda values: [fn(*values)], False)[0]
 
     @contextmanager

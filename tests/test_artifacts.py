@@ -62,7 +62,8 @@ def test_artifacts_are_served_with_strong_etags_and_immutable_when_versioned(ser
     assert other.status_code == 200 and other.content == versioned.content
 
 
-@pytest.mark.parametrize("path", ["/v1/keys/{c}/metadata.json", "/v1/keys/{c}/transcript.json", "/v1/keys/other/circuit.zkey",
+@pytest.mark.parametrize("path", ["/v1/keys/{c}/metadata.json", "/v1/keys/{c}/transcript.json",
+                                  "/v1/keys/other/circuit.zkey",
                                   "/v1/keys/{c}/circuit.zkey?sha256=" + "0" * 64, "/v1/keys/{c}/..%2Fmetadata.json"])
 def test_unknown_or_stale_artifacts_are_404_problems(service, path):
     client, state = service
@@ -80,14 +81,16 @@ def test_tiles_give_every_leaf_its_path_without_naming_it(service):
     client, state = service
     layout = client.get("/v1/ledger/issuers/registry/tiles").json()
     depth = layout["depth"]
-    assert layout["size"] == ISSUED and [(x["base_height"], x["height"]) for x in layout["levels"]] == tile_levels(depth)
+    assert layout["size"] == ISSUED
+    assert [(x["base_height"], x["height"]) for x in layout["levels"]] == tile_levels(depth)
     fetched = {}
     for leaf in (0, 3, 255, 256, 511, 512, 698, 699):
         tiles = {}
         for (level, index), (_, height) in zip(tiles_for_leaf(depth, leaf), tile_levels(depth)):
             response = client.get(f"/v1/ledger/issuers/registry/tiles/{level}/{index}")
             assert response.status_code == 200 and response.headers["content-type"] == "application/octet-stream"
-            assert response.headers["zkelig-tree-size"] == str(ISSUED) and response.headers["cache-control"] == "no-cache"
+            assert response.headers["zkelig-tree-size"] == str(ISSUED)
+            assert response.headers["cache-control"] == "no-cache"
             tiles[(level, index)] = decode_tile(response.content, 1 << height)
             fetched[(level, index)] = response
         path, root = path_from_tiles(depth, leaf, tiles)

@@ -61,7 +61,8 @@ def test_setup_generates_once_then_reuses(tmp_path):
     assert first.returncode == 0, first.stderr
     folder = tmp_path / "credential-query-d3-q1-m2"
     meta = json.loads((folder / "metadata.json").read_text())
-    assert set(meta["files"]) == {"circuit.zkey", "verification_key.json", "transcript.json"}
+    assert set(meta["files"]) == {"circuit.zkey", "verification_key.json", "transcript.json", "witness_program.json",
+                                  "poseidon_constants.json"}
     assert meta["vk_digest"] in first.stdout and "verified contribution" in first.stdout
     second = zkelig("setup", "--keys", str(tmp_path), "--depth", "3", "-q", "1", "-m", "2")
     assert second.returncode == 0 and json.loads((folder / "metadata.json").read_text()) == meta

@@ -4,6 +4,7 @@ rate limits, encryption at rest, logs free of personal data, and schemathesis ov
 import base64
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -338,3 +339,34 @@ def test_cli_helpers_talk_to_the_service(world, tmp_path):
     assert submitted.returncode == 0 and json.loads(submitted.stdout)["body"]["decision"] == "accepted"
     refused = zkelig("issuer", "revoke", "registry", "0", key=pharmacy_key)
     assert refused.returncode == 1 and refused.stderr.startswith("error: forbidden") and "Traceback" not in refused.stderr
+
+
+def test_a_phone_proves_from_served_artifacts_and_tiles(world, query_keys, node_modules, tmp_path):
+    """witness.js, tiles.js and inputs.js against the live service: artifacts checked by digest, the path
+    learnt from tiles (no request names the leaf), snarkjs proves on the 'device', the proof verifies."""
+    from circuits.requests import Presentation, ProofRequest, age_at_least, verify_presentation
+
+    w = world
+    secret = cr.new_secret()
+    issued = w["registry"].issue("registry", [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),
+                                               "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 276},
+                                               "expiry": TODAY + dt.timedelta(days=99)}])["credentials"][0]
+    request = age_at_least(18, TODAY, ["registry"], "phone/scope")
+    case = {"issuer": "registry", "leafIndex": issued["leaf_index"], "credential": issued["credential"],
+            "secret": str(secret), "request": request.to_json()}
+    (tmp_path / "case.json").write_text(json.dumps(case))
+    done = subprocess.run(["node", "tests/js/phone_prove.mjs", w["url"], str(tmp_path / "case.json"), str(tmp_path / "out.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["accepted"] and out["refusal"] is None
+    print(f"\nphone in node: {out['times']}")
+    leaf = issued["leaf_index"]
+    tiles = [url.split("/tiles/")[1] for url in out["requested"] if "/tiles/" in url]
+    assert tiles == [f"0/{leaf >> 8}", f"1/{leaf >> 16}", "2/0"]  # tile numbers only: 256 leaves at the bottom
+    for url in out["requested"]:
+        assert "/paths/" not in url and str(secret) not in url and issued["credential"]["nonce"] not in url
+    accepted = httpx.get(w["url"] + "/v1/ledger/issuers/registry/roots").json()["accepted"]
+    presentation = Presentation("registry", out["proof"], out["publicSignals"])
+    assert verify_presentation(query_keys.vk, ProofRequest.from_json(request.to_json()), presentation,
+                               {"registry": {int(r) for r in accepted}})

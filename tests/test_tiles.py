@@ -97,6 +97,10 @@ def test_tampered_or_mixed_tiles_are_refused(trees):
             decode_tile(bad, TILE_WIDTH)
 
 
+def hex_tiles(tiles: dict) -> dict:
+    return {f"{level}/{index}": encode_tile(nodes).hex() for (level, index), nodes in tiles.items()}
+
+
 def test_js_path_from_tiles_equals_the_tree_path(trees, node_modules, tmp_path):
     files = wp.export(credential_query_circuit(3), "credential-query-d3-q4-m8")  # carries Poseidon(2)'s constants
     for name, data in files.items():
@@ -104,10 +108,10 @@ def test_js_path_from_tiles_equals_the_tree_path(trees, node_modules, tmp_path):
     cases = []
     for depth, size, _, leaf in CASES:
         tiles = tiles_of(trees[(depth, size)], leaf)
-        cases.append({"depth": depth, "leaf": leaf, "tiles": {f"{lv}/{ix}": encode_tile(n).hex() for (lv, ix), n in tiles.items()}})
+        cases.append({"depth": depth, "leaf": leaf, "tiles": hex_tiles(tiles)})
     tiles = tiles_of(trees[(20, 600)], 300)
     tiles[(0, 1)] = [*tiles[(0, 1)][:44], 1, *tiles[(0, 1)][45:]]
-    cases.append({"depth": 20, "leaf": 300, "tiles": {f"{lv}/{ix}": encode_tile(n).hex() for (lv, ix), n in tiles.items()}})
+    cases.append({"depth": 20, "leaf": 300, "tiles": hex_tiles(tiles)})
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     done = subprocess.run(["node", "tests/js/tiles_cases.mjs", str(tmp_path / wp.PROGRAM_FILE),
                            str(tmp_path / wp.CONSTANTS_FILE), str(tmp_path / "cases.json"), str(tmp_path / "out.json")],

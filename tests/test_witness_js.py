@@ -13,7 +13,7 @@ import pytest
 from circuits import credentials as cr
 from circuits import witness_program as wp
 from circuits.credential_query import Op, Query, credential_query_circuit
-from circuits.requests import ProofRequest, circuit_inputs
+from circuits.requests import ProofRequest, circuit_inputs, prove_request
 from zkcore.errors import Unsatisfied
 from zkcore.groth16 import Proof, read_wtns, verify
 from zkcore.groth16.keys import public_inputs_from_snarkjs
@@ -62,6 +62,11 @@ def random_query(rng: random.Random, slots) -> Query:
 
 
 def random_case(rng: random.Random, depth: int):
+    return circuit_inputs(*random_parts(rng, depth))
+
+
+def random_parts(rng: random.Random, depth: int):
+    """A random credential (issuer-signed form), secret, path and request, about half of them answerable."""
     secret = rng.randrange(1, R)
     slots = [rng.choice((0, TOP, rng.randrange(1 << 64))) for _ in range(8)]
     expiry = TODAY + dt.timedelta(days=rng.choice((-1, 0, 1, 400)))
@@ -71,8 +76,9 @@ def random_case(rng: random.Random, depth: int):
     tree.extend([rng.randrange(1, R) for _ in range(rng.randrange(6))])
     index = tree.append(credential.leaf)
     queries = tuple(random_query(rng, slots) for _ in range(rng.randrange(5)))
-    request = ProofRequest("person.v1", ("registry",), queries, "scope/x", rng.randrange(R), TODAY)
-    return circuit_inputs(credential, secret, tree.path(index), request)
+    scope = rng.choice(("scope/x", "hôpital/visites 2026", "s"))
+    request = ProofRequest("person.v1", ("registry",), queries, scope, rng.randrange(R), TODAY)
+    return credential, secret, tree.path(index), request
 
 
 def satisfiable_case(circuit, rng: random.Random) -> dict:
@@ -180,3 +186,57 @@ def test_snarkjs_proves_from_the_js_witness_at_depth_20(query_keys, node_modules
     assert signals == circuit.public_inputs(want)
     assert verify(query_keys.vk, Proof.from_snarkjs(json.loads(proof.read_text())), signals)
     assert not verify(query_keys.vk, Proof.from_snarkjs(json.loads(proof.read_text())), [signals[0] + 1, *signals[1:]])
+
+
+def test_js_circuit_inputs_and_refusals_equal_python(small, node_modules, tmp_path):
+    """inputs.js computes the public inputs (nullifier, root, schema id, queries hash, today, scope)
+    and the padding as circuit_inputs does, and refuses for prove_request's reasons, in its order."""
+    circuit, files = small
+    rng = random.Random(99)
+    parts = [random_parts(rng, SMALL_DEPTH) for _ in range(10)]
+    other_issuer = ProofRequest("person.v1", ("elsewhere",), (), "s", 1, TODAY)
+    insurance = ProofRequest("insurance.v1", ("registry",), (), "s", 1, TODAY)
+    parts += [(parts[0][0], parts[0][1], parts[0][2], other_issuer), (parts[0][0], parts[0][1], parts[0][2], insurance),
+              (parts[0][0], parts[0][1] + 1, parts[0][2], parts[0][3])]
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    cases = [{"credential": c.to_json(), "secret": str(s), "request": r.to_json(),
+              "path": {"siblings": [str(x) for x in p.siblings], "indexBits": list(p.index_bits)}}
+             for c, s, p, r in parts]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    done = subprocess.run(["node", "tests/js/inputs_cases.mjs", str(tmp_path / wp.PROGRAM_FILE),
+                           str(tmp_path / wp.CONSTANTS_FILE), str(tmp_path / "cases.json"), str(tmp_path / "out.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "out.json").read_text())
+    assert results[0]["ops"] == {op.name: int(op) for op in Op}
+    reasons = set()
+    for (credential, secret, path, request), got in zip(parts, results):
+        assert got["inputs"] == _json_inputs(circuit_inputs(credential, secret, path, request))
+        try:
+            prove_request(credential, secret, path, request, pk=None)
+            python_refusal = None
+        except Unsatisfied as e:
+            python_refusal = str(e)
+        except AttributeError:  # passed every check and reached the prover, which has no key here
+            python_refusal = None
+        refusal = got["refusal"]
+        reasons.add(refusal and refusal["reason"])
+        assert _refusal_words(refusal, request) == python_refusal
+        if refusal is None:
+            assert got["witness"] == "ok"
+        else:
+            assert got["witness"]["name"] == "Unsatisfied"
+    assert reasons >= {None, "query", "issuer", "schema", "secret"}
+
+
+def _refusal_words(refusal, request):
+    """prove_request's message for inputs.js's refusal data."""
+    if refusal is None:
+        return None
+    return {
+        "schema": f"the request asks for a {request.schema} credential, not person.v1",
+        "issuer": "the request does not accept issuer registry",
+        "secret": "the secret does not match the credential's identity commitment",
+        "expired": "the credential has expired",
+    }.get(refusal["reason"]) or f"query {refusal['query']} ({refusal['op']} on slot {refusal['slot']}) does not hold"

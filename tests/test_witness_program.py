@@ -86,7 +86,7 @@ class Hinted(Circuit):
     x: Secret
 
     def define(self, api):
-        inv = api.hint(inverse_hint, self.x)  # a portable hint, by name
+        inv = api.hint(inverse_hint, self.x)  # a registered portable hint
         api.assert_equal(api.mul(self.x, inv), 1, "x is invertible")
         api.assert_equal(self.x, self.out, "out")
 
@@ -141,5 +141,27 @@ def test_exported_program_is_deterministic_documented_and_compact():
     assert {op[0] for op in program["ops"]} == {"mul", "bits", "inverse", "is_zero", "poseidon"}
     assert sum(op[1] for op in program["ops"]) + 1 + sum(n or 1 for _, _, n in program["inputs"]) == program["wires"]
     assert [c[0] for c in program["checks"]] == circuit.checked
-    assert set(json.loads(files[wp.CONSTANTS_FILE])["widths"]) == {"2", "3", "7", "13", "17"}  # sponge of 36 words: 16, 1 + 15, 1 + 5
+    # Poseidon(1), Merkle Poseidon(2), the leaf's 12 words, the queries sponge of 36 words: 16, 1 + 15, 1 + 5
+    assert set(json.loads(files[wp.CONSTANTS_FILE])["widths"]) == {"2", "3", "7", "13", "17"}
     assert len(files[wp.PROGRAM_FILE]) < 100_000
+
+
+def test_keys_get_their_witness_program_without_a_new_setup(tmp_path):
+    import hashlib
+
+    from service.keys import ensure_keys, generate_keys, load_keys
+
+    directory = tmp_path / "credential-query-d3-q1-m2"
+    before = generate_keys(directory, 3, 1, 2, contributors=())
+    assert wp.PROGRAM_FILE not in before.metadata["files"]  # as keys made before the program existed
+    after = ensure_keys(tmp_path, 3, 1, 2)
+    assert after.metadata["key_digest"] == before.metadata["key_digest"]
+    for name in wp.ARTIFACT_FILES:
+        data = (directory / name).read_bytes()
+        assert after.metadata["files"][name] == hashlib.sha256(data).hexdigest()
+    assert load_keys(directory).metadata == after.metadata
+    (directory / wp.PROGRAM_FILE).write_bytes(b"{}")  # a damaged copy is rewritten, not trusted
+    again = ensure_keys(tmp_path, 3, 1, 2)
+    assert again.metadata == after.metadata
+    rewritten = (directory / wp.PROGRAM_FILE).read_bytes()
+    assert hashlib.sha256(rewritten).hexdigest() == after.metadata["files"][wp.PROGRAM_FILE]

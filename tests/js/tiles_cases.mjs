@@ -6,7 +6,8 @@ import { parseProgram, poseidon } from "../../service/web/wallet/witness.js";
 import { decodeTile, pathFromTiles, tileLevels } from "../../service/web/wallet/tiles.js";
 
 const [programPath, constantsPath, casesPath, outPath] = process.argv.slice(2);
-const program = parseProgram(JSON.parse(readFileSync(programPath, "utf8")), JSON.parse(readFileSync(constantsPath, "utf8")));
+const read = (path) => JSON.parse(readFileSync(path, "utf8"));
+const program = parseProgram(read(programPath), read(constantsPath));
 const hash2 = (a, b) => poseidon(program, [a, b]);
 const results = [];
 for (const c of JSON.parse(readFileSync(casesPath, "utf8"))) {

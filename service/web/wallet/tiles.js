@@ -17,7 +17,9 @@ export class BadTile extends Error {
 // [{base, height}] per tile level, bottom up: depth 20 → heights 0..7, 8..15, 16..19.
 export function tileLevels(depth) {
   const levels = [];
-  for (let base = 0; base < depth; base += TILE_HEIGHT) levels.push({ base, height: Math.min(TILE_HEIGHT, depth - base) });
+  for (let base = 0; base < depth; base += TILE_HEIGHT) {
+    levels.push({ base, height: Math.min(TILE_HEIGHT, depth - base) });
+  }
   return levels;
 }
 
@@ -27,7 +29,9 @@ export function tilesForLeaf(depth, leafIndex) {
   if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= 2 ** depth) {
     throw new BadTile(`leaf index must be in 0..2^${depth} − 1`);
   }
-  return tileLevels(depth).map(({ base, height }, level) => ({ level, index: Math.floor(leafIndex / 2 ** (base + height)) }));
+  return tileLevels(depth).map(({ base, height }, level) => ({
+    level, index: Math.floor(leafIndex / 2 ** (base + height)),
+  }));
 }
 
 export function decodeTile(bytes, width) {
@@ -68,8 +72,12 @@ export function pathFromTiles(depth, leafIndex, tiles, hash2, zeros = zeroHashes
     }
     for (let h = 0; h < height; h++) {
       siblings.push(row[Math.floor(position / 2 ** h) ^ 1]);
+      // two empty subtrees make an empty one: the right edge's padding costs no hashing
+      const empty = zeros[base + h];
       const next = [];
-      for (let i = 0; i < row.length; i += 2) next.push(hash2(row[i], row[i + 1]));
+      for (let i = 0; i < row.length; i += 2) {
+        next.push(row[i] === empty && row[i + 1] === empty ? zeros[base + h + 1] : hash2(row[i], row[i + 1]));
+      }
       row = next;
     }
     top = row[0];

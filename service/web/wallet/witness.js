@@ -2,7 +2,8 @@
 // circuits/witness_program.py) on the device and writes the .wtns bytes snarkjs proves from.
 // Plain ES module, BigInt arithmetic, no dependency: the same file runs in a browser and in node.
 //
-//   const program = await loadProgram(programBytes, constantsBytes, {program: sha, constants: sha});
+//   const { program, zkey } = await fetchArtifacts("");   // GET /v1/keys, every file digest-checked
+//   // (or: const program = await loadProgram(programBytes, constantsBytes, {program: sha, constants: sha});)
 //   const witness = computeWitness(program, {nullifier: "123…", slots: ["1", …], …});
 //   const wtns = wtnsBytes(program, witness);         // Uint8Array for snarkjs.groth16.prove(zkey, wtns)
 //
@@ -48,6 +49,30 @@ export async function loadProgram(programBytes, constantsBytes, expected = {}) {
     throw new BadArtifact("the Poseidon constants are not the ones the witness program names");
   }
   return parseProgram(program, JSON.parse(text(constantsBytes)));
+}
+
+// Download a file the service lists and check it against its sha256 before anyone uses it.
+export async function fetchChecked(url, sha256, fetchFn = globalThis.fetch) {
+  const response = await fetchFn(url);
+  if (!response.ok) throw new BadArtifact(`${url} could not be downloaded (${response.status})`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if ((await sha256Hex(bytes)) !== sha256) throw new BadArtifact(`${url} does not match its published sha256`);
+  return bytes;
+}
+
+// What a phone needs to prove, from GET /v1/keys: the parsed witness program and the proving key's
+// bytes (for snarkjs), each checked against the digest the listing gives. Versioned URLs are
+// cached by the browser for a year, so a second visit downloads nothing.
+export async function fetchArtifacts(baseUrl = "", fetchFn = globalThis.fetch) {
+  const response = await fetchFn(`${baseUrl}/v1/keys`);
+  if (!response.ok) throw new BadArtifact(`the key listing could not be read (${response.status})`);
+  const [entry] = (await response.json()).circuits;
+  const get = (name) => fetchChecked(baseUrl + entry.artifacts[name].url, entry.artifacts[name].sha256, fetchFn);
+  const [programBytes, constantsBytes, zkey] = await Promise.all(
+    ["witness_program.json", "poseidon_constants.json", "circuit.zkey"].map(get));
+  const program = await loadProgram(programBytes, constantsBytes);
+  if (program.circuit !== entry.circuit) throw new BadArtifact("the witness program is for another circuit");
+  return { circuit: entry.circuit, program, zkey };
 }
 
 // --- parsing -----------------------------------------------------------------------------------
