@@ -45,33 +45,6 @@ export function credentialWords(credential, schemas) {
   return { title, lines };
 }
 
-/** The circuit's query semantics (circuits/credential_query.py Query.holds), on BigInts. */
-export function queryHolds(query, x) {
-  const v = (query.values || []).map(BigInt);
-  switch (query.op) {
-    case "NOOP": return true;
-    case "EQ": return x === v[0];
-    case "NE": return x !== v[0];
-    case "LT": return x < v[0];
-    case "LTE": return x <= v[0];
-    case "GT": return x > v[0];
-    case "GTE": return x >= v[0];
-    case "IN": return v.includes(x);
-    case "NIN": return !v.includes(x);
-    case "BETWEEN": return v[0] <= x && x <= v[1];
-    case "NOT_BETWEEN": return !(v[0] <= x && x <= v[1]);
-    default: return false;
-  }
-}
-
-/** Whole calendar years from one ISO day to another (the age a cutoff date stands for). */
-function yearsBetween(fromIso, toIso) {
-  const [fy, fm, fd] = fromIso.split("-").map(Number);
-  const [ty, tm, td] = toIso.split("-").map(Number);
-  const years = ty - fy - (tm < fm || (tm === fm && td < fd) ? 1 : 0);
-  return years >= 0 ? years : null;
-}
-
 function listWords(items) {
   return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
@@ -103,19 +76,21 @@ export function failureWords(view, credential, query, schemas) {
   }
 }
 
-/** Why this credential cannot answer the request (a sentence), or null if it can. */
-export function whyNot(view, credential, schemas, todaySlot) {
+/** inputs.js's refusalOf result (why this credential cannot answer the request) as a sentence. */
+export function refusalSentence(view, credential, refusal, schemas) {
   const request = view.request;
-  if (credential.schema !== request.schema) return "It is a different kind of credential.";
-  if (!request.issuers.includes(credential.issuer)) {
-    return `They accept credentials from ${listWords(request.issuers)}, not from ${credential.issuer}.`;
+  switch (refusal.reason) {
+    case "schema":
+      return "It is a different kind of credential.";
+    case "issuer":
+      return `They accept credentials from ${listWords(request.issuers)}, not from ${credential.issuer}.`;
+    case "secret":
+      return "This credential belongs to another wallet.";
+    case "expired": {
+      const expired = dateWords(slotDate(credential.expiry));
+      return `Your credential expired on ${expired}; ask ${credential.issuer} for a new one.`;
+    }
+    default:
+      return failureWords(view, credential, request.queries[refusal.query], schemas);
   }
-  if (todaySlot > BigInt(credential.expiry)) {
-    const expired = dateWords(slotDate(credential.expiry));
-    return `Your credential expired on ${expired}; ask ${credential.issuer} for a new one.`;
-  }
-  for (const query of request.queries) {
-    if (!queryHolds(query, BigInt(credential.slots[query.slot]))) return failureWords(view, credential, query, schemas);
-  }
-  return null;
 }

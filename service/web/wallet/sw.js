@@ -9,7 +9,8 @@ const CACHE = "zkelig-wallet-v1";
 const SHELL = [
   "/wallet",
   "/web/wallet/wallet.js", "/web/wallet/store.js", "/web/wallet/prove.js", "/web/wallet/describe.js",
-  "/web/wallet/qr.js", "/web/wallet/pickup.js", "/web/wallet/wallet.css", "/web/wallet/manifest.webmanifest",
+  "/web/wallet/qr.js", "/web/wallet/pickup.js", "/web/wallet/witness.js", "/web/wallet/inputs.js",
+  "/web/wallet/tiles.js", "/web/wallet/wallet.css", "/web/wallet/manifest.webmanifest",
   "/web/wallet/icon.svg", "/web/wallet/icon-192.png",
   "/web/shared/api.js", "/web/shared/words.js", "/web/shared/style.css",
   "/web/vendor/qrcode-generator/dist/qrcode.mjs",

@@ -5,9 +5,9 @@
 
 import { api, ApiError } from "/web/shared/api.js";
 import { countdownWords, dateTimeWords, loadPresets, outcomeWords, requestWords } from "/web/shared/words.js";
-import { credentialWords, whyNot } from "./describe.js";
+import { credentialWords, refusalSentence } from "./describe.js";
 import { collectPickup } from "./pickup.js";
-import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, todaySlot } from "./prove.js";
+import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, refusalFor } from "./prove.js";
 import { qrSvg, readQrFromFile, scanWithCamera } from "./qr.js";
 import { BadBackup, backupText, createVault, hasVault, restoreBackup, unlockVault, WrongPassphrase } from "./store.js";
 
@@ -170,7 +170,7 @@ async function addCredential(text) {
   for (const entry of found) {
     // an issuer's answer wraps each credential with its leaf index; a bare credential carries its own
     const raw = entry && entry.credential ? { leaf_index: entry.leaf_index, ...entry.credential } : entry;
-    const credential = await checkCredential(raw, presets.schemas, commitment);
+    const credential = checkCredential(raw, presets.schemas, commitment);
     const duplicate = vault.content.credentials.some((c) => c.credential.issuer === credential.issuer
       && c.credential.nonce === credential.nonce);
     if (!duplicate) {
@@ -295,19 +295,23 @@ async function openRequest(requestId) {
   show("consent");
   if (expires <= Date.now()) return refuseBeforeProving("This request has expired. Ask for a new one.");
   if (view.answered) return refuseBeforeProving("This request was already answered. Each request is answered once.");
-  const today = todaySlot(view.request.today);
   const candidates = vault.content.credentials.map((c) => c.credential)
     .filter((c) => c.schema === view.request.schema);
   if (!candidates.length) {
     const issuers = view.request.issuers.join(" or ");
     return refuseBeforeProving(`You have no credential of this kind. Ask ${issuers} for one.`);
   }
-  const usable = candidates.find((c) => whyNot(view, c, presets.schemas, today) === null);
+  const secret = BigInt(vault.content.secret);
+  const refusals = await Promise.all(candidates.map((c) => refusalFor(c, secret, view.request)));
+  const usable = candidates.find((_, i) => refusals[i] === null);
   const shown = usable || candidates.find((c) => view.request.issuers.includes(c.issuer)) || candidates[0];
   const card = credentialWords(shown, presets.schemas);
   $("using").textContent = `${card.title}: ${card.lines[0]}`;
   $("using-term").hidden = $("using").hidden = false;
-  if (!usable) return refuseBeforeProving(`You cannot answer yes. ${whyNot(view, shown, presets.schemas, today)}`);
+  if (!usable) {
+    const why = refusalSentence(view, shown, refusals[candidates.indexOf(shown)], presets.schemas);
+    return refuseBeforeProving(`You cannot answer yes. ${why}`);
+  }
   current.credential = usable;
 }
 
