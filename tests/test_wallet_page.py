@@ -281,6 +281,47 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
         phone.close()
 
 
+def write_y4m(path, text: str, frames: int = 10) -> None:
+    """A still video of `text` as a QR code (YUV 4:2:0), for Chromium's fake camera."""
+    import segno
+
+    rows = [[1 if dark else 0 for dark in row] for row in segno.make(text, error="m").matrix_iter(scale=8, border=4)]
+    h, w = len(rows) + len(rows) % 2, len(rows[0]) + len(rows[0]) % 2
+    luma = bytearray(255 for _ in range(w * h))
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                luma[y * w + x] = 16
+    chroma = bytes([128]) * ((w // 2) * (h // 2) * 2)
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + bytes(luma) + chroma)
+
+
+def test_a_credential_scanned_with_the_camera(actors, browser, shot, tmp_path):
+    """The camera path, with Chromium's fake camera playing a QR code of a one-time pickup link."""
+    from web_fixtures import CHROMIUM_ARGS, chromium_executable
+
+    camera_browser = browser.browser_type.launch(
+        executable_path=chromium_executable(),
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={tmp_path / 'qr.y4m'}"])
+    try:
+        phone = Phone(camera_browser, shot, "erin")
+        phone.context.grant_permissions(["camera"], origin=actors["url"])
+        commitment = phone.create(actors["url"])
+        issued = issue_person(actors["registry"], commitment, dt.date(2001, 2, 28))
+        write_y4m(tmp_path / "qr.y4m", actors["registry"].create_pickup("civil-registry", issued["credential"]))
+        phone.page.get_by_role("button", name="Scan a QR code with the camera").click()
+        phone.page.get_by_text("born 28 February 2001").wait_for(timeout=30_000)
+        assert phone.page.locator("#camera").is_hidden()  # the camera is off again
+        phone.snap("scanned")
+        assert phone.errors == []
+    finally:
+        camera_browser.close()
+
+
 def test_side_by_side_the_desk_asks_and_the_wallet_answers(actors, browser, page, shot, tmp_path):
     """Issue 16's story with both pages: the desk (a desk-sized context) asks, the phone (its own context)
     follows the link, proves and sends; the desk shows "Eligible" within 2 s of the phone's receipt."""
