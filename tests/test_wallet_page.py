@@ -1,7 +1,8 @@
 """The phone wallet (/wallet) in headless Chromium at 390×844 against a real `zkelig serve --workers 2`:
 create the wallet, get credentials issued with the Python SDK (as an issuer would), import them from a
-file, a QR picture and a one-time pickup link, open a request link, consent, prove in the browser, see
-"accepted"; the same link again is refused; an under-age holder and a lapsed coverage see why in words.
+file, a QR picture, the camera and a one-time pickup link, open a request link, consent, prove in the browser,
+see "accepted"; the same link again is refused; an under-age holder, a lapsed coverage, a revoked or expired
+credential and an expired request are refused in words; the desk and the wallet side by side.
 Every request the phone sent is recorded and searched for the secret, attribute values and the leaf index.
 Screenshots of each screen go to tests/artifacts/<test>/."""
 
