@@ -194,7 +194,9 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         # the backup opens with the passphrase alone, and holds what the phone showed
         with phone.page.expect_download() as download:
             phone.page.get_by_role("button", name="Download a backup").click()
-        content = open_backup(download.value.path().read_text(), PASSPHRASE)
+        backup_file = tmp_path / "backup.json"
+        download.value.save_as(backup_file)
+        content = open_backup(backup_file.read_text(), PASSPHRASE)
         secret = int(content["secret"])
         assert str(cr.id_commitment(secret)) == commitment
         assert len(content["credentials"]) == 2 and len(content["receipts"]) == 1
@@ -227,6 +229,24 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         print(f"tap to receipt in the test: {tap_to_receipt:.2f} s")
     finally:
         phone.close()
+
+    # a new phone: the backup restores with its passphrase, and not with another
+    new_phone = Phone(browser, shot, "alice-new-phone")
+    try:
+        new_phone.page.goto(url + "/wallet")
+        new_phone.page.wait_for_selector("body[data-ready=true]")
+        new_phone.page.get_by_text("I have a backup file").click()
+        new_phone.page.get_by_label("Backup file").set_input_files(str(backup_file))
+        new_phone.page.get_by_label("Its passphrase").fill("not the passphrase")
+        new_phone.page.get_by_role("button", name="Restore my wallet").click()
+        new_phone.page.get_by_text("That passphrase does not open this wallet.").wait_for()
+        new_phone.page.get_by_label("Its passphrase").fill(PASSPHRASE)
+        new_phone.page.get_by_role("button", name="Restore my wallet").click()
+        new_phone.page.get_by_text("born 12 May 1990").wait_for()
+        assert new_phone.page.locator("#id-commitment").inner_text().strip() == commitment
+        new_phone.snap("restored")
+    finally:
+        new_phone.close()
 
 
 def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, browser, shot, tmp_path):
