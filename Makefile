@@ -35,6 +35,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_service.py
 	$(PY) benchmarks/bench_events.py
+	$(PY) benchmarks/bench_wallet.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

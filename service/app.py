@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys,
         ledger,
         pages,
+        pickups,
         requests,
         scopes,
         statistics,
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_log.install()
     docs.install(app)
     for module in (issuers, holders, verifiers, requests, ledger, statistics, keys, scopes, admin, artifacts, tiles,
-                   fhir):
+                   fhir, pickups):
         app.include_router(module.router)
     app.include_router(pages.api)
     app.include_router(pages.router)

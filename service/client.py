@@ -136,6 +136,14 @@ class ZkeligClient:
                   for c, p in zip(credentials, placed["placed"])]
         return {"issuer": issuer, "root": placed["root"], "credentials": issued}
 
+    def create_pickup(self, issuer: str, credential: dict) -> str:
+        """Seal `credential` for its holder and return the one-time link (the key is in its fragment)."""
+        from .pickups import pickup_link, seal_pickup
+
+        ciphertext, key = seal_pickup(credential)
+        pickup_id = self._call("POST", f"/v1/issuers/{issuer}/pickups", {"ciphertext": ciphertext})["pickup_id"]
+        return pickup_link(str(self.http.base_url), pickup_id, key)
+
     def revoke(self, issuer: str, leaf_index: int) -> int:
         """Revoke a leaf, signing the root the issuer's tree has without it."""
         key = self._signing_key()

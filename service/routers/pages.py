@@ -23,6 +23,8 @@ PAGES = {"desk": "desk/index.html", "wallet": "wallet/index.html", "regulator": 
 # package → files a page may load from it (as the package ships them)
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "snarkjs": ("build/snarkjs.min.js",),
+    "jsqr": ("dist/jsQR.js",),  # the wallet reads QR codes from pictures and the camera
+    "qrcode-generator": ("dist/qrcode.mjs",),  # the wallet draws its identity commitment
 }
 # Pages load only what this service serves; wasm for snarkjs, blob workers for its threads.
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' data: blob:; "
@@ -40,6 +42,8 @@ def _file(path: Path, cache: str = "no-cache") -> FileResponse:
     headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
     if path.suffix == ".html":
         headers["Content-Security-Policy"] = CSP
+    if path == WEB / "wallet" / "sw.js":
+        headers["Service-Worker-Allowed"] = "/wallet"  # the worker lives under /web/ but serves the /wallet page
     return FileResponse(path, media_type=media, headers=headers)
 
 

@@ -1,0 +1,176 @@
+"""The phone wallet in headless Chromium (390×844) against `zkelig serve --workers 2` on loopback:
+witness time, proof time and tap-to-receipt time at depth 20, and the bytes the browser downloaded on
+a first visit and on a second visit (same browser profile: HTTP cache and the wallet's service worker).
+
+Bytes are counted on the wire by a loopback TCP relay between Chromium and the service (everything the
+service sent: headers, bodies, 304s), so the figure is what a phone's data plan would pay.
+A visit = open the request link, unlock, consent, prove, receipt; the first also creates the wallet and
+imports the credential (and downloads the proving key). The peer row is snarkjs in node on the same
+proving key and a witness of the same circuit, in the same run: on a loaded machine both slow down alike. Run once: `python benchmarks/bench_wallet.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from _common import node_bench, report
+from bench_service import start_server
+
+from circuits import credentials as cr
+from circuits.credential_query import credential_query_circuit
+from circuits.requests import circuit_inputs
+from service.client import ZkeligClient
+from service.keys import ensure_keys
+from zkcore.groth16 import write_wtns
+
+ADMIN = "zk_bench_admin"
+PASSPHRASE = "bench passphrase, long enough"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class CountingRelay:
+    """A loopback TCP relay that counts the bytes flowing from the service to the browser."""
+
+    def __init__(self, target_port: int):
+        self.target_port, self.down, self.port = target_port, 0, None
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _pipe(self, reader, writer, count: bool) -> None:
+        try:
+            while data := await reader.read(65536):
+                if count:
+                    self.down += len(data)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _client(self, reader, writer) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(reader, upstream_writer, False), self._pipe(upstream_reader, writer, True))
+
+
+def node_prove(url: str, registry: ZkeligClient, hospital: ZkeligClient, folder: Path) -> float:
+    """snarkjs in node on the service's proving key and a witness for the same circuit (median of 3)."""
+    secret = cr.new_secret()
+    issued = registry.issue("civil-registry", [{
+        "schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),
+        "expiry": dt.date.today() + dt.timedelta(days=3650),
+        "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250}}])["credentials"][0]
+    credential = cr.Credential.from_json(issued["credential"])
+    request_id = hospital.create_request("hospital-a", "hospital-a/bench-node", ["civil-registry"], "age_at_least",
+                                         years=18)["request_id"]
+    holder = ZkeligClient(url)
+    request, path = holder.request(request_id), holder.path("civil-registry", issued["leaf_index"])
+    circuit = credential_query_circuit(len(path.siblings), request.q, request.m)
+    peer = folder / "node-peer"
+    peer.mkdir()
+    write_wtns(peer / "witness.wtns", circuit.witness(**circuit_inputs(credential, secret, path, request)))
+    (peer / "circuit.zkey").symlink_to(ensure_keys().directory / "circuit.zkey")
+    return node_bench("snarkjs_prove.mjs", str(peer), "3")["median_ms"] / 1000
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    data = tempfile.mkdtemp(prefix="zkelig-bench-wallet-")
+    proc, url = start_server(data)
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        relay = CountingRelay(port)
+        base = f"http://127.0.0.1:{relay.port}"
+        admin = ZkeligClient(url, ADMIN)
+        registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
+        hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
+        today = dt.date.today()
+        with sync_playwright() as playwright:
+            profile = tempfile.mkdtemp(prefix="zkelig-bench-profile-")
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=os.environ.get("ZKELIG_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS,
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="en-GB")
+            page = context.pages[0] if context.pages else context.new_page()
+            # first visit: the wallet is created (the identity commitment is needed before issuing)
+            page.goto(f"{base}/wallet")
+            page.wait_for_selector("body[data-ready=true]")
+            page.get_by_label("Choose a passphrase").fill(PASSPHRASE)
+            page.get_by_label("Type it again").fill(PASSPHRASE)
+            page.get_by_role("button", name="Create my wallet").click()
+            page.get_by_role("heading", name="Your identity for issuers").wait_for()
+            commitment = page.locator("#id-commitment").inner_text().strip()
+            issued = registry.issue("civil-registry", [{
+                "schema": "person.v1", "id_commitment": commitment, "expiry": today + dt.timedelta(days=3650),
+                "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250}}])["credentials"][0]
+            file = Path(data) / "credential.json"
+            file.write_text(json.dumps(issued))
+            page.get_by_label("From a file").set_input_files(str(file))
+            page.get_by_text("born 12 May 1990").wait_for()
+
+            results = {}
+            for label in ("first", "second"):
+                request = hospital.create_request("hospital-a", f"hospital-a/bench-{label}", ["civil-registry"],
+                                                  "age_at_least", years=18)
+                if label == "second":  # a new visit: the page closed, the profile (caches) kept
+                    page.close()
+                    page = context.new_page()
+                    relay.down = 0
+                    page.goto(f"{base}/wallet#request={request['request_id']}")
+                    page.wait_for_selector("body[data-ready=true]")
+                    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+                    page.get_by_role("button", name="Open").click()
+                else:
+                    page.evaluate(f"location.hash = 'request={request['request_id']}'")
+                page.get_by_role("button", name="Answer with a proof").wait_for(timeout=60_000)
+                start = time.perf_counter()
+                page.get_by_role("button", name="Answer with a proof").click()
+                page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=300_000)
+                tap = time.perf_counter() - start
+                timings = page.evaluate("import('/web/wallet/prove.js').then((m) => ({...m.lastTimings}))")
+                results[label] = {"tap_s": tap, "bytes": relay.down, **timings}
+            context.close()
+        node_s = node_prove(url, registry, hospital, Path(data))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+    first, second = results["first"], results["second"]
+
+    def mb(n: int) -> str:
+        return f"{n / 1e6:.2f} MB"
+
+    rows = [
+        ("witness (witness.js, depth 20)", first["witness_ms"] / 1000, "", None,
+         f"second visit {second['witness_ms']:.0f} ms"),
+        ("proof (snarkjs in Chromium)", first["proof_ms"] / 1000, "snarkjs 0.7.6 in node", node_s,
+         f"second visit {second['proof_ms'] / 1000:.2f} s"),
+        ("tap to receipt, first visit", first["tap_s"], "", None, "downloads the proving key; goal ≤ 3 s"),
+        ("tap to receipt, second visit", second["tap_s"], "", None, "artifacts from the service worker; goal ≤ 3 s"),
+        ("membership path from tiles", first["path_ms"] / 1000, "", None, ""),
+    ]
+    report("Phone wallet in headless Chromium (390×844), depth 20", rows)
+    print(f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
+          f"second visit {mb(second['bytes'])}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
