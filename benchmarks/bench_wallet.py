@@ -100,7 +100,7 @@ def main() -> None:
         relay = CountingRelay(port)
         base = f"http://127.0.0.1:{relay.port}"
         admin = ZkeligClient(url, ADMIN)
-        registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
+        registry = admin.enrol_issuer("civil-registry")
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         today = dt.date.today()
         with sync_playwright() as playwright:

@@ -34,8 +34,8 @@ def service(tmp_path_factory, query_keys):
                         keys_dir=query_keys.directory.parent)
     with TestClient(create_app(settings)) as http:
         admin = ZkeligClient("http://testserver", ADMIN, transport=http._transport)
-        registry = admin.with_key(admin.register_issuer("registry", os.urandom(32))["api_key"])
-        other = admin.with_key(admin.register_issuer("other", os.urandom(32))["api_key"])
+        registry = admin.enrol_issuer("registry")
+        other = admin.enrol_issuer("other")
         yield http, registry, other
 
 

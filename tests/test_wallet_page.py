@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import time
 
@@ -32,8 +31,8 @@ def actors(zkelig_server):
     """A civil registry, an insurer and a hospital on the live service; both issuers' trees already hold
     FILLER leaves of other people."""
     admin = zkelig_server.admin()
-    registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
-    insurer = admin.with_key(admin.register_issuer("insurer-a", os.urandom(32))["api_key"])
+    registry = admin.enrol_issuer("civil-registry")
+    insurer = admin.enrol_issuer("insurer-a")
     hospital_key = admin.create_key("verifier", "hospital-a")
     hospital = admin.with_key(hospital_key)
     hospital.set_profile("hospital-a", "Saint Mary's Hospital")
