@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	@bash tests/ensure_postgres.sh
+	@bash tests/ensure_chromium.sh
 	$(PY) -m pytest -q
 
 bench: $(STAMP) $(NODE_STAMP)
@@ -32,6 +33,7 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/bench_credential.py
 	$(PY) benchmarks/bench_ledger.py
 	$(PY) benchmarks/bench_service.py
+	$(PY) benchmarks/bench_events.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

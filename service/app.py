@@ -3,11 +3,14 @@
     /v1/issuers    register (admin), issue and revoke credentials (issuer keys, own issuer only)
     /v1/holders    wallets encrypted at rest, membership paths, presentations (rate limited)
     /v1/verifiers  proof requests and presentation submission → signed receipts (verifier keys)
-    /v1/requests   a proof request by id, for the holder who was handed its id
+    /v1/requests   a proof request by id, its QR code, one presentation to it, its outcome as events
     /v1/ledger     signed heads, entries, proofs, roots, nullifier status, statistics (public / auditor)
     /v1/statistics counts per day, JSON or CSV: from the ledger (public), of the service (auditor)
     /v1/keys       verification keys and circuit digests
     /v1/admin      API keys
+    /fhir          FHIR R4 CoverageEligibilityRequest/Response for hospital systems (verifier keys)
+    /v1/presets    the preset registry (questions and their words), for pages and wallets
+    /desk, /wallet, /regulator, /web/…   the pages (service/web/) and the browser code they load
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fastapi import FastAPI
 from circuits.credential_query import credential_query_circuit
 
 from . import problems
+from .events import Decisions, EventHub
 from .keys import KeySet, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .limits import BodyLimit, RateLimiter
@@ -41,6 +45,7 @@ class ServiceState:
     circuit: str
     verifier: BatchVerifier
     holder_limits: RateLimiter
+    events: EventHub
 
     def close(self) -> None:
         self.verifier.close()
@@ -65,7 +70,8 @@ def build_state(settings: Settings) -> ServiceState:
         raise RuntimeError(f"the ledger registered another verification key for {circuit}")
     state = ServiceState(settings, ledger, Records(store), keys, circuit,
                          BatchVerifier(keys.vk, settings.verify_batch_max),
-                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst))
+                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst),
+                         EventHub(Decisions(store), webhook_backoff_s=settings.webhook_backoff_s))
     _warm_up(state)
     # Everything loaded so far lives as long as the process: keep the collector from rescanning it,
     # which would otherwise show as pauses in the tail of request latencies.
@@ -94,7 +100,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, holders, issuers, keys, ledger, statistics, verifiers
+    from .routers import admin, fhir, holders, issuers, keys, ledger, pages, requests, statistics, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -112,8 +118,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, ledger, statistics, keys, admin):
+    for module in (issuers, holders, verifiers, requests, ledger, statistics, keys, admin, fhir):
         app.include_router(module.router)
+    app.include_router(pages.api)
+    app.include_router(pages.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     _document_problems(app)
     return app

@@ -10,6 +10,7 @@ from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
 from .cli_funds import funds_app
 from .cli_groth16 import groth16_app
+from .cli_receipt import receipt_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="zkelig: eligibility proofs that reveal nothing else.")
 app.add_typer(groth16_app, name="groth16")
@@ -18,6 +19,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(verifier_app, name="verifier")
 app.add_typer(funds_app, name="funds")
+app.add_typer(receipt_app, name="receipt")
 
 
 @app.command()

@@ -94,6 +94,16 @@ class ZkeligClient:
     def request(self, request_id: str) -> ProofRequest:
         return ProofRequest.from_json(self._call("GET", f"/v1/requests/{request_id}")["request"])
 
+    def request_view(self, request_id: str) -> dict:
+        """The request as a wallet shows it: preset, parameters, verifier name, ISO expiry, link."""
+        return self._call("GET", f"/v1/requests/{request_id}")
+
+    def present(self, request_id: str, presentation: dict | Presentation) -> dict:
+        """Answer a request holding only its link (no API key): the signed receipt."""
+        if isinstance(presentation, Presentation):
+            presentation = presentation.to_json()
+        return self._call("POST", f"/v1/requests/{request_id}/presentations", {"presentation": presentation})
+
     def prove_on_device(self, credential: cr.Credential, secret: int, request_id: str, pk: ProvingKey) -> dict:
         """Prove locally (the secret never leaves the device); only the path and request are fetched."""
         path = self.path(credential.issuer, credential.leaf_index)
@@ -102,8 +112,11 @@ class ZkeligClient:
     # --- verifiers ---
 
     def create_request(self, verifier: str, scope: str, issuers: Sequence[str], preset: str | None = None,
-                       **params) -> dict:
+                       ttl_s: int | None = None, **params) -> dict:
+        """A request (with its link, QR code and words); `ttl_s` shortens its lifetime."""
         body: dict = {"scope": scope, "issuers": list(issuers)}
+        if ttl_s is not None:
+            body["ttl_s"] = ttl_s
         if preset:
             body["preset"], body["params"] = preset, params
         else:
@@ -116,10 +129,31 @@ class ZkeligClient:
         body = {"presentation": presentation}
         return self._call("POST", f"/v1/verifiers/{verifier}/requests/{request_id}/presentations", body)
 
+    def set_profile(self, verifier: str, display_name: str, webhook_url: str | None = None) -> dict:
+        """Display name and webhook; the answer holds the webhook's HMAC secret (shown only here)."""
+        body = {"display_name": display_name, "webhook_url": webhook_url}
+        return self._call("PUT", f"/v1/verifiers/{verifier}/profile", body)
+
+    def decisions(self, verifier: str, since_ms: int = 0, limit: int = 50) -> list[dict]:
+        params = {"since_ms": since_ms, "limit": limit}
+        return self._call("GET", f"/v1/verifiers/{verifier}/decisions", params=params)["decisions"]
+
+    def verify_receipt(self, receipt: dict, public_key: bytes | None = None):
+        """Check a receipt offline (signature; if accepted, inclusion proof and signed head) and return its
+        CheckedReceipt; raises InvalidProof or InvalidEncoding. Without `public_key` the service's announced
+        key is used (trust on first use: pin the key to check receipts independently of the service)."""
+        from .receipts import check_receipt
+
+        key = public_key if public_key is not None else base64.b64decode(self.ledger_key()["public_key"])
+        return check_receipt(receipt, key)
+
     # --- ledger and keys ---
 
     def ledger_key(self) -> dict:
         return self._call("GET", "/v1/ledger/key")
+
+    def ledger_key_bytes(self) -> bytes:
+        return base64.b64decode(self.ledger_key()["public_key"])
 
     def head(self) -> dict:
         return self._call("GET", "/v1/ledger/head")

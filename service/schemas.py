@@ -89,12 +89,24 @@ class ProofRequestCreate(Strict):
     params: PresetParams = PresetParams()
     schema_name: Annotated[str | None, Field(alias="schema", max_length=64)] = None
     queries: Annotated[list[QueryBody], Field(max_length=16)] = []
+    ttl_s: Annotated[int, Field(ge=10, le=7 * 86400, description="a shorter lifetime than the service's")] | None = None
 
 
 class ProofRequestCreated(BaseModel):
+    """A request as handed to a holder: service.handoff.request_view."""
+
     request_id: str
+    verifier: str
+    verifier_name: str
+    preset: str | None
+    params: dict
     request: dict
+    answered: bool
+    created_at_ms: int
     expires_at_ms: int
+    expires_at: str
+    link: str
+    qr_svg: str
 
 
 class SnarkjsProof(Strict):
@@ -119,6 +131,8 @@ class Receipt(BaseModel):
     body: dict
     signature: str
     key: str
+    inclusion: dict | None = Field(None, description="accepted only: the ledger entry, its inclusion proof and a "
+                                                       "signed head (GET /v1/ledger/receipts/{index} at decision time)")
 
 
 class WalletCreate(Strict):

@@ -31,6 +31,8 @@ class Settings:
     holder_rate_per_minute: int = field(default_factory=lambda: int(_env("HOLDER_RATE_PER_MINUTE", "120")))
     holder_burst: int = 30
     verify_batch_max: int = 64
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", ""))  # for request links; default: Host header
+    webhook_backoff_s: float = field(default_factory=lambda: float(_env("WEBHOOK_BACKOFF_S", "1.0")))
 
     @property
     def ledger_url(self) -> str:

@@ -14,6 +14,7 @@ settings.register_profile("zkelig", deadline=None, suppress_health_check=[Health
 settings.load_profile("zkelig")
 
 SHARED = shared_dir()
+pytest_plugins = ["web_fixtures"]  # the real server, headless Chromium, request recorder and screenshots for pages
 
 
 def pytest_configure(config):

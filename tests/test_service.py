@@ -289,6 +289,7 @@ def test_openapi_fuzzing_never_yields_a_server_error(asgi_app):
     schema = schemathesis.openapi.from_asgi("/openapi.json", asgi_app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
+    operations = [op for op in operations if not op.path.endswith("/events")]  # event streams never end
     for operation in operations:
 
         @given(case=operation.as_strategy())

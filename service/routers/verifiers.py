@@ -1,5 +1,5 @@
 """/v1/verifiers: proof requests with fresh challenges, and presentation submission → signed receipts.
-/v1/requests/{id}: the request itself, for the holder who was handed its id."""
+(The holder's side of a request, /v1/requests/{id}, is in routers/requests.py.)"""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ import dataclasses
 import datetime as dt
 import time
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from circuits import credentials as cr
 from circuits.credential_query import Op, Query
-from circuits.requests import Presentation, ProofRequest, age_at_least, insured_on, reimbursable
-
-from zkcore.groth16 import Proof, public_inputs_from_snarkjs
+from circuits.requests import ProofRequest, age_at_least, insured_on, reimbursable
 
 from ..auth import acting_for, require
+from ..handoff import about, answer, base_url, request_view
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, ProofRequestCreate, ProofRequestCreated, Receipt, SubmitPresentation
-from ..verification import decide, receipt_body, refuse
 from .common import get_state, problem_responses
 
 router = APIRouter(tags=["verifiers"], responses=problem_responses(400, 401, 403, 404, 413, 422))
@@ -44,39 +42,17 @@ def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
     return ProofRequest.new(cr.schema(body.schema_name), body.issuers, queries, body.scope, today)
 
 
-_PARSED: dict[str, ProofRequest] = {}  # request id → parsed request; a stored request never changes
-
-
-def _parsed(request_id: str, stored: dict) -> ProofRequest:
-    request = _PARSED.get(request_id)
-    if request is None:
-        if len(_PARSED) > 10_000:
-            _PARSED.clear()
-        request = _PARSED[request_id] = ProofRequest.from_json(stored)
-    return request
-
-
 @router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
-def create_request(verifier: Id, body: ProofRequestCreate, principal: Principal = Depends(require("verifier")),
-                   state=Depends(get_state)):
-    """A proof request with a fresh challenge, answerable once within the request lifetime."""
+def create_request(verifier: Id, body: ProofRequestCreate, http: Request,
+                   principal: Principal = Depends(require("verifier")), state=Depends(get_state)):
+    """A proof request with a fresh challenge, answerable once within the request lifetime; with its link
+    and QR code for the holder's phone."""
     acting_for(principal, verifier)
     request = _build(body, dt.date.today())
     request = dataclasses.replace(request, q=state.settings.queries, m=state.settings.values)
-    request_id = state.records.save_request(verifier, request.to_json())
-    expires = int((time.time() + state.settings.request_ttl_s) * 1000)
-    return ProofRequestCreated(request_id=request_id, request=request.to_json(), expires_at_ms=expires)
-
-
-@router.get("/v1/requests/{request_id}", tags=["holders"])
-def get_request(request_id: str, state=Depends(get_state)) -> dict:
-    """The proof request a verifier handed out (it holds no personal data)."""
-    found = state.records.load_request(request_id)
-    if found is None:
-        raise Problem(404, "not_found", "no such proof request")
-    verifier, body, created_ms, used = found
-    return {"request_id": request_id, "verifier": verifier, "request": body, "answered": used,
-            "expires_at_ms": created_ms + int(state.settings.request_ttl_s * 1000)}
+    stored = {**request.to_json(), "about": about(body, request, int(time.time() * 1000), state.settings.request_ttl_s)}
+    request_id = state.records.save_request(verifier, stored)
+    return request_view(state, request_id, state.records.load_request(request_id), base_url(state, http))
 
 
 @router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
@@ -90,18 +66,5 @@ async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
     found = state.records.load_request(request_id)
     if found is None or found[0] != verifier:
         raise Problem(404, "not_found", "no such proof request for this verifier")
-    _, stored, created_ms, answered = found
-    request = _parsed(request_id, stored)
-    presentation = Presentation.from_json(body.presentation.model_dump())
-    # Malformed points or signals are refused here with a 400; the request stays answerable.
-    proof = Proof.from_snarkjs(presentation.proof)
-    public_inputs_from_snarkjs(presentation.public_signals)
-    body = receipt_body(request_id, verifier, request, presentation)
-    if time.time() * 1000 > created_ms + state.settings.request_ttl_s * 1000:
-        receipt = refuse(state.ledger, body, "request_expired")
-    elif answered:
-        receipt = refuse(state.ledger, body, "request_already_answered")
-    else:
-        receipt = await decide(state.ledger, state.verifier, body, request, presentation, proof,
-                               claim=state.records.request_claim(request_id))
+    receipt = await answer(state, request_id, found, body.presentation.model_dump())
     return JSONResponse(receipt)  # already plain JSON types: skip FastAPI's re-encoding on the hot path
