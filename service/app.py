@@ -100,7 +100,7 @@ def _warm_up(state: ServiceState) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import admin, fhir, holders, issuers, keys, ledger, pages, requests, statistics, verifiers
+    from .routers import admin, fhir, funds, holders, issuers, keys, ledger, pages, requests, statistics, verifiers
 
     settings = settings or Settings()
     state = build_state(settings)
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.zk = state
     problems.install(app)
-    for module in (issuers, holders, verifiers, requests, ledger, statistics, keys, admin, fhir):
+    for module in (issuers, holders, verifiers, requests, ledger, statistics, funds, keys, admin, fhir):
         app.include_router(module.router)
     app.include_router(pages.api)
     app.include_router(pages.router)

@@ -23,6 +23,7 @@ PAGES = {"desk": "desk/index.html", "wallet": "wallet/index.html", "regulator": 
 # package → files a page may load from it (as the package ships them)
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "snarkjs": ("build/snarkjs.min.js",),
+    "chart.js": ("dist/chart.umd.min.js",),
 }
 # Pages load only what this service serves; wasm for snarkjs, blob workers for its threads.
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' data: blob:; "
