@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -55,7 +56,7 @@ class Story:
 
         assert answer(person, f"hospital-a/visits/{TODAY}", "civil-registry", "age_at_least",
                       years=18)["body"]["decision"] == "accepted"
-        claim = dict(covered_plans=[7, 9], claim_cents=CLAIM_CENTS, day=TODAY)
+        claim = {"covered_plans": [7, 9], "claim_cents": CLAIM_CENTS, "day": TODAY}
         receipt = answer(insurance, "hospital-a/claims/claim-0042", "insurer-a", "reimbursable", **claim)
         assert receipt["body"]["decision"] == "accepted"
         self.openings = [Opening.from_json(receipt["body"]["funds"])]
@@ -70,7 +71,8 @@ class Story:
     def grow(self) -> None:
         self.registry.issue("civil-registry", [{
             "schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
-            "expiry": TODAY + dt.timedelta(days=3650), "attributes": {"birthdate": dt.date(1970, 1, 2), "country": 250}}])
+            "expiry": TODAY + dt.timedelta(days=3650),
+            "attributes": {"birthdate": dt.date(1970, 1, 2), "country": 250}}])
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +102,7 @@ def check_total(page, signed: dict, insurer="insurer-a", day=TODAY):
     page.get_by_label("To", exact=True).fill(day.isoformat())
     page.get_by_label("The insurer's signed total").fill(json.dumps(signed, indent=1))
     page.get_by_role("button", name="Check against the ledger").click()
-    page.wait_for_function("document.getElementById('funds-result').textContent.includes('total')")
+    page.wait_for_function("() => !document.getElementById('funds-result').hidden")
     return page.locator("#funds-result").inner_text()
 
 
@@ -125,7 +127,7 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as CSV").first.click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == COLUMNS and download.value.suggested_filename == "zkelig-ledger-statistics.csv"
     assert {"day": TODAY.isoformat(), "metric": "claims", "subject": "insurer-a", "detail": "", "count": "1"} in rows
@@ -142,7 +144,7 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     assert page.get_by_label("Auditor key").input_value() == ""  # kept in the tab's session storage, not on screen
     with page.expect_download() as download:
         page.locator("#download-service").click()
-    service_rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
+    service_rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert {"metric": "answers_refused", "subject": "hospital-a", "detail": "nullifier_reused"}.items() <= \
         next(r for r in service_rows if r["metric"] == "answers_refused").items()
     shot("auditor-refusals")
@@ -151,12 +153,12 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     day = TODAY.strftime("%-d %B %Y")
     honest = story.total()
     assert check_total(page, honest).startswith(
-        f"insurer-a's published total of €1,200.00 for {day} matches the 1 claim on the ledger.")
+        f"The total published by insurer-a for {day}, €1,200.00, matches the 1 claim on the ledger.")
     assert "ok" in page.locator("#funds-result").get_attribute("class")
     shot("funds-match")
     wrong = story.total(amount_cents=CLAIM_CENTS + 10_000)
     result = check_total(page, wrong)
-    assert result.startswith(f"insurer-a's published total of €1,300.00 for {day} does not match the ledger.")
+    assert result.startswith(f"The total published by insurer-a for {day}, €1,300.00, does not match the ledger.")
     assert "The claims' commitments do not add up to the published total." in result
     assert "no" in page.locator("#funds-result").get_attribute("class")
     shot("funds-wrong-total")
@@ -169,17 +171,20 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
         f"This statement is insurer-a's total for {day}, not insurer-a's for")
     statement_file = tmp_path / "insurer-a-total.json"  # loaded from a file rather than pasted
     statement_file.write_text(json.dumps(honest))
+    page.get_by_label("From", exact=True).fill(TODAY.isoformat())
+    page.get_by_label("To", exact=True).fill(TODAY.isoformat())
     page.get_by_label("The insurer's signed total").fill("")
     page.get_by_label("Load the statement from a file").set_input_files(str(statement_file))
-    page.wait_for_function("document.getElementById('statement').value.length > 0")
+    page.wait_for_function("() => document.getElementById('statement').value.length > 0")
     page.get_by_role("button", name="Check against the ledger").click()
-    page.wait_for_function("document.getElementById('funds-result').textContent.includes('matches')")
+    page.wait_for_function("() => !document.getElementById('funds-result').hidden")
+    assert "matches the 1 claim on the ledger." in page.locator("#funds-result").inner_text()
 
     # the log grows; checking again proves it was only appended to since the head seen here
     before = head["size"]
     story.grow()
-    page.get_by_role("button", name="Check again").click()
-    page.wait_for_function(f"!document.getElementById('head-size').textContent.startsWith('{before:,} ')")
+    page.get_by_role("button", name="Check the head again").click()
+    page.wait_for_function(f"() => !document.getElementById('head-size').textContent.startsWith('{before:,} ')")
     assert f"({before:,} entries): the log was only appended to since." in status.inner_text()
     shot("head-verified-again")
 
@@ -223,3 +228,13 @@ def test_funds_check_endpoint_refuses_malformed_statements(story):
         assert "Traceback" not in answer.text
     assert httpx.post(story.url + "/v1/funds/check", json=story.total()).json() == {
         "ok": True, "claims_on_ledger": 1, "problem": None}
+
+
+def test_plotting_library_is_served_from_node_modules_by_allow_list(story):
+    served = httpx.get(story.url + "/web/vendor/chart.js/dist/chart.umd.min.js")
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+    assert "Chart" in served.text[:5000]
+    for other in ("package.json", "dist/chart.js", "../snarkjs/build/snarkjs.min.js"):
+        assert httpx.get(story.url + f"/web/vendor/chart.js/{other}").status_code == 404, other
+    page = httpx.get(story.url + "/regulator")
+    assert "script-src 'self'" in page.headers["content-security-policy"] and "cdn" not in page.text.lower()

@@ -34,7 +34,8 @@ def _claims(state) -> LedgerClaims:
     with _LOCK:
         cached = _CLAIMS.get(store)
         if cached is None or cached[0] != checkpoint:
-            cached = _CLAIMS[store] = (checkpoint, LedgerClaims.read(DatabaseSource(store), state.ledger.key.public_key))
+            claims = LedgerClaims.read(DatabaseSource(store), state.ledger.key.public_key)
+            cached = _CLAIMS[store] = (checkpoint, claims)
         return cached[1]
 
 

@@ -144,7 +144,8 @@ async function loadLedgerStatistics() {
   const rows = stats.rows;
   drawBars($("plot-entries"), series(rows, (r) => r.metric === "entries", (r) => entryKindWords(r.subject)),
     "No entries yet");
-  drawBars($("plot-issuers"), series(rows, (r) => r.metric === "credentials_issued" || r.metric === "credentials_revoked",
+  const credentials = (r) => r.metric === "credentials_issued" || r.metric === "credentials_revoked";
+  drawBars($("plot-issuers"), series(rows, credentials,
     (r) => `${r.subject}: ${r.metric === "credentials_issued" ? "issued" : "revoked"}`), "No credentials yet");
   drawBars($("plot-scopes"), series(rows, (r) => r.metric === "nullifiers", (r) => r.subject), "No answers yet");
   fillTable($("ledger-rows"), rows);
@@ -227,6 +228,8 @@ function readStatement() {
 
 async function checkFunds(event) {
   event.preventDefault();
+  $("funds-result").hidden = true; // a new check: the last result must not stand in for this one
+  $("funds-result").replaceChildren();
   const insurer = $("insurer").value;
   const from = $("period-from").value;
   const to = $("period-to").value;
@@ -243,7 +246,8 @@ async function checkFunds(event) {
       `${insurer}'s for ${periodWords(from, to)}.`, "Choose the insurer and period the statement is for.");
     return;
   }
-  const published = `${insurer}'s published total of ${moneyWords(body.amount_cents)} for ${periodWords(from, to)}`;
+  const amount = moneyWords(body.amount_cents);
+  const published = `The total published by ${insurer} for ${periodWords(from, to)}, ${amount},`;
   let result;
   try {
     result = await api("/v1/funds/check", { body: signed });
@@ -254,7 +258,7 @@ async function checkFunds(event) {
   const n = result.claims_on_ledger;
   if (result.ok) {
     fundsResult(true, n ? `${published} matches the ${countWords(n, "claim")} on the ledger.`
-      : `${published} matches the ledger, which holds no claim for the period.`,
+      : `${published} matches the ledger: it holds no claim for the period.`,
     "The sum of the claims' commitments opens to this total: no claim is missing, added or altered.");
   } else if (n !== null && n !== body.claims) {
     fundsResult(false, `${published} does not match the ledger.`,

@@ -168,7 +168,8 @@ export function periodWords(from, to) {
 
 // n and a noun → "1 claim", "3 claims", "1,204 entries"
 export function countWords(n, singular, plural) {
-  return `${Number(n).toLocaleString(registry ? registry.locale : "en-GB")} ${n === 1 ? singular : plural || singular + "s"}`;
+  const noun = n === 1 ? singular : plural || singular + "s";
+  return `${Number(n).toLocaleString(registry ? registry.locale : "en-GB")} ${noun}`;
 }
 
 // A statistics row's metric (GET /v1/statistics/*) in words; the subject and detail say whose and which.
