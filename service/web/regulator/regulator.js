@@ -59,6 +59,17 @@ function sizeOf(checkpoint) {
   }
 }
 
+// After a failed check: what the service now presents, marked as not verified.
+async function showUnverified() {
+  try {
+    const head = parseCheckpoint((await api("/v1/ledger/head")).checkpoint);
+    showHead(head);
+    for (const id of ["head-size", "head-time", "head-root"]) $(id).append(" (not verified)");
+  } catch {
+    /* nothing readable to show: the facts keep their placeholders */
+  }
+}
+
 async function checkHead() {
   const before = stored();
   $("head-verified").textContent = before && before.verifiedMs ? dateTimeWords(before.verifiedMs) : "never";
@@ -75,9 +86,10 @@ async function checkHead() {
     status("ok", "Verified: signed by the ledger's key.", grown);
   } catch (err) {
     if (err instanceof HeadError) {
-      status("warn", `Warning: the ledger's head did not verify: ${err.message}.`,
+      status("warn", `Warning: this ledger failed a check: ${err.message}.`,
         "Do not rely on this ledger's figures. Keep this page open as evidence and tell the ledger's operator and " +
         `the other auditors. The last head verified here (${before ? sizeOf(before.checkpoint) : "none"}) is kept.`);
+      await showUnverified();
     } else {
       status("no", "The ledger's head could not be checked.", err.message);
     }
