@@ -240,3 +240,38 @@ def test_plotting_library_is_served_from_node_modules_by_allow_list(story):
         assert httpx.get(story.url + f"/web/vendor/chart.js/{other}").status_code == 404, other
     page = httpx.get(story.url + "/regulator")
     assert "script-src 'self'" in page.headers["content-security-policy"] and "cdn" not in page.text.lower()
+
+
+REGULATOR_WORDS = """async () => {
+  const w = await import('/web/shared/words.js');
+  const { series } = await import('/web/regulator/plots.js');
+  await w.loadPresets();
+  const rows = [];
+  for (let i = 0; i < 10; i++) rows.push({ day: '2026-11-0' + (1 + (i % 2)), metric: 'nullifiers', subject: 's' + i,
+                                           detail: '', count: 10 - i });
+  const folded = series(rows, (r) => r.metric === 'nullifiers', (r) => r.subject);
+  return {
+    month: w.periodWords('2026-11-01', '2026-11-30'), months: w.periodWords('2026-11-28', '2026-12-02'),
+    years: w.periodWords('2026-12-30', '2027-01-02'), day: w.periodWords('2026-11-30', '2026-11-30'),
+    one: w.countWords(1, 'claim'), many: w.countWords(1204, 'entry', 'entries'), none: w.countWords(0, 'claim'),
+    metric: w.metricWords('answers_refused'), kind: w.entryKindWords('claim'), unknown: w.metricWords('new_thing'),
+    days: folded.days, labels: folded.series.map((s) => s.label), first: folded.series[0].values,
+    others: folded.series[folded.series.length - 1].values,
+  };
+}"""
+
+
+def test_regulator_words_and_plot_series(story, page):
+    page.goto(story.url + "/regulator")
+    said = page.evaluate(REGULATOR_WORDS)
+    assert said["month"] == "1–30 November 2026"
+    assert said["months"] == "28 November – 2 December 2026"
+    assert said["years"] == "30 December 2026 – 2 January 2027"
+    assert said["day"] == "30 November 2026"
+    assert (said["one"], said["many"], said["none"]) == ("1 claim", "1,204 entries", "0 claims")
+    assert (said["metric"], said["kind"], said["unknown"]) == ("answers refused", "claim commitments", "new thing")
+    # ten scopes: the seven largest by name, the other three folded into one series, per day
+    assert said["days"] == ["2026-11-01", "2026-11-02"]
+    assert said["labels"] == [f"s{i}" for i in range(7)] + ["3 others"]
+    assert said["first"] == [10, 0] and said["others"] == [2, 4]  # s7 (3) and s9 (1) on day 2, s8 (2) on day 1
+    assert page.page_errors == []
