@@ -187,6 +187,8 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     page.wait_for_function(f"() => !document.getElementById('head-size').textContent.startsWith('{before:,} ')")
     assert f"({before:,} entries): the log was only appended to since." in status.inner_text()
     shot("head-verified-again")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot("phone-width")
 
     # what the page sent: only to this service, nothing in a body but the public statements, and the one key
     # it knows (the auditor's) only as a Bearer header on the auditor's statistics

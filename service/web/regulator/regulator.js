@@ -64,7 +64,8 @@ async function showUnverified() {
   try {
     const head = parseCheckpoint((await api("/v1/ledger/head")).checkpoint);
     showHead(head);
-    for (const id of ["head-size", "head-time", "head-root"]) $(id).append(" (not verified)");
+    $("head-size").append(" (not verified)");
+    document.querySelector(".facts").classList.add("unverified");
   } catch {
     /* nothing readable to show: the facts keep their placeholders */
   }
@@ -79,6 +80,7 @@ async function checkHead() {
     const now = Date.now();
     localStorage.setItem(HEAD_ITEM, JSON.stringify({ checkpoint: text, verifiedMs: now }));
     showHead(head);
+    document.querySelector(".facts").classList.remove("unverified");
     $("head-verified").textContent = dateTimeWords(now);
     const grown = before ? `It extends the head this browser verified on ${dateTimeWords(before.verifiedMs)} ` +
       `(${sizeOf(before.checkpoint)}): the log was only appended to since.`
