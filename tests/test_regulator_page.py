@@ -225,8 +225,11 @@ def test_regulator_page_warns_when_the_stored_head_does_not_verify(story, page, 
 
 def test_funds_check_endpoint_refuses_malformed_statements(story):
     for bad in ([], {"body": "x"}, {"body": {"statement": "zkelig/funds-total/v1"}, "signature": "AA=="},
-                {"body": {**story.total()["body"], "payer": "nobody"}, "signature": "AA=="}):
-        answer = httpx.post(story.url + "/v1/funds/check", json=bad)
+                {"body": {**story.total()["body"], "payer": "nobody"}, "signature": "AA=="},
+                {"body": {**story.total()["body"], "claims": float("inf")}, "signature": "AA=="},
+                {"body": {**story.total()["body"], "blinding": "-1"}, "signature": story.total()["signature"]}):
+        answer = httpx.post(story.url + "/v1/funds/check", content=json.dumps(bad),
+                            headers={"Content-Type": "application/json"})
         assert answer.status_code in (400, 422), (bad, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert "Traceback" not in answer.text
