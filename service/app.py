@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin,
         artifacts,
         fhir,
+        funds,
         holders,
         issuers,
         keys,
@@ -169,8 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     access_log.install()
     docs.install(app)
-    for module in (issuers, holders, verifiers, requests, ledger, statistics, keys, scopes, admin, artifacts, tiles,
-                   fhir, pickups):
+    for module in (issuers, holders, verifiers, requests, ledger, statistics, funds, keys, scopes, admin, artifacts,
+                   tiles, fhir, pickups):
         app.include_router(module.router)
     app.include_router(pages.api)
     app.include_router(pages.router)

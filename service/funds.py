@@ -123,7 +123,7 @@ class PeriodTotal:
                         dt.date.fromisoformat(body["to"]), int(body["claims"]), int(body["amount_cents"]),
                         pedersen.check_blinding(int(body["blinding"])))
             signature = base64.b64decode(signed["signature"], validate=True)
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, OverflowError) as err:  # int(Infinity) overflows
             raise InvalidEncoding(f"malformed period total: {err}") from None
         if total.body() != body or total.claims < 0 or total.amount_cents < 0 or total.end < total.start:
             raise InvalidEncoding("the period total is not in canonical form")

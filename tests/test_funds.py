@@ -127,7 +127,8 @@ def test_statements_and_openings_are_validated():
     signed = PeriodTotal("insurer-a", TODAY, TODAY, 1, 5, 7).sign(private)
     assert PeriodTotal.from_signed(signed, raw(private)).amount_cents == 5
     for broken in ({**signed, "body": {**signed["body"], "amount_cents": "5"}}, {"body": signed["body"]},
-                   {**signed, "body": {**signed["body"], "from": "yesterday"}}, "not even a dict"):
+                   {**signed, "body": {**signed["body"], "from": "yesterday"}}, "not even a dict",
+                   {**signed, "body": {**signed["body"], "claims": float("inf")}}):  # JSON's Infinity
         with pytest.raises(InvalidEncoding):
             PeriodTotal.from_signed(broken, raw(private))
     opening = Opening.new("insurer-a", 120_000)

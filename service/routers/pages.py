@@ -25,6 +25,7 @@ VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "snarkjs": ("build/snarkjs.min.js",),
     "jsqr": ("dist/jsQR.js",),  # the wallet reads QR codes from pictures and the camera
     "qrcode-generator": ("dist/qrcode.mjs",),  # the wallet draws its identity commitment
+    "chart.js": ("dist/chart.umd.min.js",),  # the regulator's plots
 }
 # Pages load only what this service serves; wasm for snarkjs, blob workers for its threads.
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' data: blob:; "

@@ -151,3 +151,48 @@ export function outcomeWords(body) {
   }
   return { ok: false, text: `Not accepted: ${refusalWords(body.reason, q.preset)}` };
 }
+
+// Two calendar days → "1–30 November 2026", "28 November – 2 December 2026", or one day's words
+export function periodWords(from, to) {
+  if (from === to) return dateWords(from);
+  const [a, b] = [from, to].map((d) => new Date(d + "T00:00:00Z"));
+  if (Number.isNaN(a.getTime()) || Number.isNaN(b.getTime())) return `${from} – ${to}`;
+  const locale = registry ? registry.locale : "en-GB";
+  const part = (date, opts) => date.toLocaleDateString(locale, { ...opts, timeZone: "UTC" });
+  if (a.getUTCFullYear() !== b.getUTCFullYear()) return `${dateWords(from)} – ${dateWords(to)}`;
+  if (a.getUTCMonth() !== b.getUTCMonth()) {
+    return `${part(a, { day: "numeric", month: "long" })} – ${dateWords(to)}`;
+  }
+  return `${a.getUTCDate()}–${dateWords(to)}`;
+}
+
+// n and a noun → "1 claim", "3 claims", "1,204 entries"
+export function countWords(n, singular, plural) {
+  const noun = n === 1 ? singular : plural || singular + "s";
+  return `${Number(n).toLocaleString(registry ? registry.locale : "en-GB")} ${noun}`;
+}
+
+// A statistics row's metric (GET /v1/statistics/*) in words; the subject and detail say whose and which.
+const METRICS = {
+  entries: "ledger entries",
+  issuers_registered: "issuers registered",
+  credentials_issued: "credentials issued",
+  credentials_revoked: "credentials revoked",
+  nullifiers: "answers accepted",
+  claims: "reimbursement claims",
+  requests_created: "questions asked",
+  answers_refused: "answers refused",
+};
+export function metricWords(metric) {
+  return METRICS[metric] || String(metric).replace(/_/g, " ");
+}
+
+// A ledger entry kind (statistics subject of `entries`) in words
+const KINDS = {
+  issuer: "issuer registrations", commitment: "credentials issued", revocation: "revocations",
+  nullifier: "answers accepted", scope_name: "scope names", claim: "claim commitments",
+  circuit_key: "circuit keys", issuer_root: "issuer tree roots",
+};
+export function entryKindWords(kind) {
+  return KINDS[kind] || String(kind).replace(/_/g, " ");
+}
