@@ -141,8 +141,10 @@ def test_unreachable_or_malformed_service_urls_are_one_line(url, said):
 
 def _serve(*args, keys_root, data):
     import os
+    import secrets
 
-    env = {**os.environ, "ZKELIG_KEYS": str(keys_root), "ZKELIG_ADMIN_KEY": "zk_" + "a" * 43}
+    # a strong key: a weak one is refused before the checks these tests are about
+    env = {**os.environ, "ZKELIG_KEYS": str(keys_root), "ZKELIG_ADMIN_KEY": "zk_" + secrets.token_urlsafe(32)}
     env.pop("ZKELIG_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "service", "serve", "--port", "1", "--data-dir", str(data), *args],
                           capture_output=True, text=True, timeout=600, env=env)
