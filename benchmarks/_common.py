@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.demo import shared_dir  # noqa: E402
+from service.settings import shared_dir  # noqa: E402
 
 SHARED = shared_dir()
 RESULTS = ROOT / "benchmarks" / "results"

@@ -30,7 +30,7 @@ EPOCH = dt.date(1970, 1, 1)
 DATE_BIAS = 1 << 31
 
 
-class Kind(Enum):
+class AttributeKind(Enum):
     DATE = "date"
     MONEY = "money"  # integer cents
     CODE = "code"  # an opaque integer: plan id, region, ISO 3166 numeric country
@@ -50,9 +50,9 @@ def check_slot_value(value: object, what: str) -> int:
     return value
 
 
-def encode(kind: Kind, value: object, what: str) -> int:
+def encode(kind: AttributeKind, value: object, what: str) -> int:
     """A slot value from a date, cents or a code (an already-encoded int passes through checked)."""
-    if kind is Kind.DATE and isinstance(value, dt.date):
+    if kind is AttributeKind.DATE and isinstance(value, dt.date):
         return encode_date(value)
     return check_slot_value(value, what)
 
@@ -62,7 +62,7 @@ class Schema:
     """A named list of at most eight typed attributes; its id is the first 8 bytes of SHA-256(name)."""
 
     name: str
-    attributes: tuple[tuple[str, Kind], ...]
+    attributes: tuple[tuple[str, AttributeKind], ...]
 
     def __post_init__(self):
         if not 1 <= len(self.attributes) <= SLOTS:
@@ -78,7 +78,7 @@ class Schema:
                 return i
         raise InvalidEncoding(f"schema {self.name} has no attribute {attribute!r}")
 
-    def kind(self, attribute: str) -> Kind:
+    def kind(self, attribute: str) -> AttributeKind:
         return self.attributes[self.slot(attribute)][1]
 
     def encode(self, values: Mapping[str, object]) -> tuple[int, ...]:
@@ -90,15 +90,15 @@ class Schema:
         return tuple(slots + [0] * (SLOTS - len(slots)))
 
 
-PERSON = Schema("person.v1", (("birthdate", Kind.DATE), ("country", Kind.CODE)))
+PERSON = Schema("person.v1", (("birthdate", AttributeKind.DATE), ("country", AttributeKind.CODE)))
 INSURANCE = Schema(
     "insurance.v1",
     (
-        ("plan", Kind.CODE),
-        ("insured_from", Kind.DATE),
-        ("insured_until", Kind.DATE),
-        ("annual_cap_cents", Kind.MONEY),
-        ("region", Kind.CODE),
+        ("plan", AttributeKind.CODE),
+        ("insured_from", AttributeKind.DATE),
+        ("insured_until", AttributeKind.DATE),
+        ("annual_cap_cents", AttributeKind.MONEY),
+        ("region", AttributeKind.CODE),
     ),
 )
 SCHEMAS = {s.name: s for s in (PERSON, INSURANCE)}
@@ -203,6 +203,6 @@ def issue(schema_: Schema, issuer: str, holder_id_commitment: int, values: Mappi
         issuer=issuer,
         id_commitment=holder_id_commitment,
         slots=schema_.encode(values),
-        expiry=encode(Kind.DATE, expiry, "expiry"),
+        expiry=encode(AttributeKind.DATE, expiry, "expiry"),
         nonce=secrets.randbelow(R) if nonce is None else nonce,
     )

@@ -16,140 +16,34 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import gc
-import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import FastAPI
 
-from circuits.credential_query import credential_query_circuit
-
-from . import access_log, docs, problems
-from .auth import weak_admin_key
-from .events import Decisions, EventHub
-from .keys import KeySet, check_servable, circuit_name, ensure_keys
-from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
-from .ledger.store import private_dir
-from .limits import BodyLimit, ProvingQueue, RateLimiter
-from .records import Records
+from . import access_log, deps, docs, problems
+from .limits import BodyLimit
+from .routers import (
+    admin,
+    artifacts,
+    fhir,
+    funds,
+    holders,
+    issuers,
+    keys,
+    ledger,
+    pages,
+    pickups,
+    requests,
+    scopes,
+    statistics,
+    tiles,
+    verifiers,
+)
 from .settings import Settings
-from .verification import BatchVerifier
-
-log = logging.getLogger("zkelig.api")
-
-
-@dataclass
-class ServiceState:
-    settings: Settings
-    ledger: Ledger
-    records: Records
-    keys: KeySet
-    circuit: str
-    verifier: BatchVerifier
-    holder_limits: RateLimiter
-    proving: ProvingQueue
-    zone: ZoneInfo
-    events: EventHub
-
-    def today(self) -> dt.date:
-        """The date in the deployment's time zone (ZKELIG_TIMEZONE): what requests' `today` is."""
-        return dt.datetime.fromtimestamp(self.settings.clock(), self.zone).date()
-
-    def close(self) -> None:
-        self.verifier.close()
-        self.ledger.close()
-
-
-class SettingsRefused(ValueError):
-    """A setting the service will not start with; the message says what to do."""
-
-
-def time_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsRefused(f"ZKELIG_TIMEZONE={name!r} is not an IANA time zone (e.g. UTC, Europe/Amsterdam)"
-                              ) from None
-
-
-def check_settings(settings: Settings) -> ZoneInfo:
-    """Refuse settings that would make an unsafe or wrong service, before anything is created."""
-    weak = weak_admin_key(settings.admin_key)
-    if weak:
-        raise SettingsRefused(weak)
-    return time_zone(settings.timezone)
-
-
-def build_state(settings: Settings) -> ServiceState:
-    zone = check_settings(settings)
-    private_dir(settings.data_dir)
-    store = open_store(settings.ledger_url)
-    ledger = Ledger(store, LedgerKey.load_or_create(settings.ledger_key_file), settings.ledger_origin,
-                    settings.tree_depth, settings.root_window_s)
-    keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
-    check_servable(keys, settings.dev_setup)
-    keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
-    credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
-    circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)
-    if ledger.circuits.get(circuit) is None:
-        try:
-            ledger.register_circuit(circuit, bytes.fromhex(keys.vk_digest))
-        except DuplicateRegistration:  # another replica registered it first
-            pass
-    if ledger.circuits.get(circuit, bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
-        raise RuntimeError(f"the ledger registered another verification key for {circuit}")
-    state = ServiceState(settings, ledger, Records(store, settings.clock), keys, circuit,
-                         BatchVerifier(keys.vk, settings.verify_batch_max),
-                         RateLimiter(settings.holder_rate_per_minute, settings.holder_burst),
-                         ProvingQueue(settings.prove_queue), zone,
-                         EventHub(Decisions(store), webhook_backoff_s=settings.webhook_backoff_s))
-    _warm_up(state)
-    # Everything loaded so far lives as long as the process: keep the collector from rescanning it,
-    # which would otherwise show as pauses in the tail of request latencies.
-    gc.collect()
-    gc.freeze()
-    return state
-
-
-def _warm_up(state: ServiceState) -> None:
-    """Pay one-off costs now rather than on the first requests: Poseidon's sparse parameters for
-    the query-hash widths, loading the verification kernels from numba's cache, and the proving
-    key's MSM tables for wallet proofs."""
-    from circuits.requests import age_at_least
-    from zkcore.curve import G1, G2
-    from zkcore.groth16 import Proof, batch_verify, prepare_proving_key, verify
-
-    prepare_proving_key(state.keys.pk)
-    request = age_at_least(18, state.today(), ["warm-up"], "warm-up")
-    inputs = request.public_inputs(1, 1)
-    dummy = Proof(G1.generator(), G2.generator(), G1.generator())
-    verify(state.verifier.pvk, dummy, inputs)
-    batch_verify(state.verifier.pvk, [(dummy, inputs)] * 2)
-    Proof.from_snarkjs(dummy.to_snarkjs())
+from .state import build_state
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from .routers import (
-        admin,
-        artifacts,
-        fhir,
-        funds,
-        holders,
-        issuers,
-        keys,
-        ledger,
-        pages,
-        pickups,
-        requests,
-        scopes,
-        statistics,
-        tiles,
-        verifiers,
-    )
-
     settings = settings or Settings()
     state = build_state(settings)
 
@@ -166,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by .docs from packaged assets, not a CDN
         redoc_url=None,
     )
-    app.state.zk = state
+    deps.attach(app, state)
     problems.install(app)
     access_log.install()
     docs.install(app)

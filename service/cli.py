@@ -12,6 +12,7 @@ from .cli_ceremony import ceremony_app
 from .cli_funds import funds_app
 from .cli_groth16 import groth16_app
 from .cli_receipt import receipt_app
+from .settings import settings_help
 
 # rich_markup_mode=None here and on every sub-app: plain help text, because rich's help formatter
 # imports rich.markdown and markdown_it, half a second of every start-up.
@@ -50,48 +51,38 @@ def setup(
     typer.echo(meta["provenance"])
 
 
-@app.command()
+@app.command(epilog=settings_help())
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port"),
     workers: int = typer.Option(1, min=1, max=64, help="worker processes (each a ledger replica)"),
-    database: str = typer.Option(None, envvar="ZKELIG_DATABASE_URL", help="ledger database URL (default: SQLite in the data directory)"),
-    data_dir: Path = typer.Option(None, envvar="ZKELIG_DATA_DIR", help="data directory (ledger key, SQLite file); default .zkelig/data"),
-    admin_key: str = typer.Option(None, envvar="ZKELIG_ADMIN_KEY", help="the admin API key (at least 128 bits)"),
+    # These options override their ZKELIG_* settings (listed below the options); the settings read the rest.
+    database: str = typer.Option(None, help="ledger database URL (default: SQLite in the data directory)"),
+    data_dir: Path = typer.Option(None, help="data directory (ledger key, SQLite file); default .zkelig/data"),
+    admin_key: str = typer.Option(None, help="the admin API key (at least 128 bits)"),
     forwarded_allow_ips: str = typer.Option(
-        "", envvar="ZKELIG_FORWARDED_ALLOW_IPS",
-        help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default: none; rate limits "
-             "then count the TCP peer)"),
+        None, help="comma-separated proxy addresses whose X-Forwarded-For is trusted (default: none; rate limits "
+                   "then count the TCP peer)"),
     init: bool = typer.Option(False, "--init",
                               help="create what is missing: circuit keys, ledger key, database tables"),
     dev_setup: bool = typer.Option(
-        False, "--dev-setup", envvar="ZKELIG_DEV_SETUP",
-        help="serve keys from `zkelig setup` (single party: whoever ran it can forge proofs)"),
+        False, "--dev-setup", help="serve keys from `zkelig setup` (single party: whoever ran it can forge proofs)"),
 ) -> None:
     """Run the HTTP service (uvicorn). Workers share the database; each catches up on the others' entries.
 
     Refuses to start without circuit keys (`zkelig setup`) and a ledger unless --init is given, and
     prints the data directory, database, ledger public key and verifying-key digest it serves.
     Exit codes: 2 if it cannot start (the line on stderr says why and what to do)."""
-    import os
-
     import uvicorn
 
     from .cli_errors import Refused, fail
-    from .settings import Settings
+    from .settings import Settings, SettingsRefused, check_settings, pass_to_workers
     from .startup import check
 
-    # OpenMP threads of the parallel kernels sleep when idle rather than spin, leaving the cores to requests.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    overrides = (("ZKELIG_DATABASE_URL", database), ("ZKELIG_DATA_DIR", data_dir), ("ZKELIG_ADMIN_KEY", admin_key),
-                 ("ZKELIG_DEV_SETUP", "1" if dev_setup else ""))
-    for name, value in overrides:
-        if value:
-            os.environ[name] = str(value)  # workers build their Settings from the environment
-    settings = Settings()
-    from .app import SettingsRefused, check_settings
-
+    pass_to_workers(database_url=database, data_dir=data_dir, admin_key=admin_key, dev_setup=dev_setup,
+                    forwarded_allow_ips=forwarded_allow_ips)
     try:
+        settings = Settings()
         check_settings(settings)
         found = check(settings, init)  # once, before workers start
     except (SettingsRefused, Refused) as err:
@@ -100,7 +91,7 @@ def serve(
         typer.echo(line)
     # Without trusted proxies uvicorn must not read X-Forwarded-For at all (its default trusts loopback,
     # so one client could claim a new address per request and escape every per-client limit).
-    proxies = [ip.strip() for ip in forwarded_allow_ips.split(",") if ip.strip()]
+    proxies = [ip.strip() for ip in settings.forwarded_allow_ips.split(",") if ip.strip()]
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
                 proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies))
 

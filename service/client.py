@@ -35,7 +35,8 @@ def credential_from_order(issuer: str, order: dict) -> cr.Credential:
     """The issuer's side of issuance: the credential for one order {"schema", "id_commitment",
     "attributes", "expiry"} (dates as datetime.date or ISO text), with a fresh nonce."""
     schema = cr.schema(order["schema"])
-    values = {name: _date(v) if schema.kind(name) is cr.Kind.DATE else v for name, v in order["attributes"].items()}
+    values = {name: _date(v) if schema.kind(name) is cr.AttributeKind.DATE else v
+              for name, v in order["attributes"].items()}
     return cr.issue(schema, issuer, int(order["id_commitment"]), values, _date(order["expiry"]))
 
 

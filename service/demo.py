@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import secrets
 import socket
 import tempfile
@@ -35,12 +34,6 @@ ALICE_CAP_CENTS = 51_234_567
 ALICE_REGION = 31_337_123
 PASSPHRASE = "alice's long wallet passphrase"
 LOG_LEVEL = "warning"  # uvicorn's; records propagate to the root logger (tests capture them)
-
-
-def shared_dir() -> Path:
-    """The shared fixtures folder: $ZKELIG_SHARED, else ../shared beside the repository."""
-    env = os.environ.get("ZKELIG_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
 
 
 def _free_port() -> int:
@@ -132,6 +125,7 @@ def run_demo(data_dir: Path | None = None) -> int:
 
     from .app import create_app
     from .client import ApiAuditSource, ApiError, ZkeligClient
+    from .deps import state_of
     from .funds import Opening
     from .ledger import IssuerKey
     from .keys import ensure_keys
@@ -149,7 +143,7 @@ def run_demo(data_dir: Path | None = None) -> int:
     admin_key = secrets.token_urlsafe(32)
     with console.status("starting the service on 127.0.0.1 (SQLite)…"):
         app = create_app(Settings(data_dir=workdir, admin_key=admin_key, dev_setup=True))
-    today = app.state.zk.today()  # the deployment's date (ZKELIG_TIMEZONE), as requests see it
+    today = state_of(app).today()  # the deployment's date (ZKELIG_TIMEZONE), as requests see it
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
         admin = ZkeligClient(server.url, admin_key)

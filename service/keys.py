@@ -47,14 +47,10 @@ from zkcore.groth16 import (
     write_zkey,
 )
 
+from .settings import default_keys_dir
+
 FILES = ("circuit.zkey", "verification_key.json", "transcript.json")
 DEFAULT_CONTRIBUTORS = ("zkelig-demo-regulator", "zkelig-demo-hospitals")
-
-
-def default_keys_dir() -> Path:
-    """$ZKELIG_KEYS, else .zkelig/keys in the repository (ignored by git)."""
-    env = os.environ.get("ZKELIG_KEYS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / ".zkelig" / "keys"
 
 
 class KeysForAnotherCircuit(Exception):

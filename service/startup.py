@@ -17,7 +17,6 @@ from .keys import (
     KeysRefused,
     check_servable,
     circuit_name,
-    default_keys_dir,
     ensure_keys,
     load_keys,
     r1cs_digest,
@@ -93,7 +92,7 @@ def _shown(url: str) -> str:
 
 def _keys(settings: Settings, init: bool) -> KeySet:
     """The circuit's keys, if they are this circuit's and may be served (a ceremony's, or any in dev mode)."""
-    root = settings.keys_dir or default_keys_dir()
+    root = settings.keys_dir
     directory = root / circuit_name(settings.tree_depth, settings.queries, settings.values)
     expected = r1cs_digest(credential_query_circuit(settings.tree_depth, settings.queries, settings.values).cs)
     try:

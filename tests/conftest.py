@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from service.demo import shared_dir
+from service.settings import shared_dir
 
 # Kernels compile on first use; keep hypothesis from calling that a slow example.
 settings.register_profile("zkelig", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)

@@ -2,14 +2,15 @@
 ETags, 304, immutable when versioned) and issuer trees as tiles, from which the path is computed."""
 
 import hashlib
-import os
 import random
 
 import pytest
 from fastapi.testclient import TestClient
+from issuers import issue, register, revoke
 
 from circuits import witness_program as wp
 from service.app import create_app
+from service.deps import state_of
 from service.settings import Settings
 from zkcore.merkle.tiles import decode_tile, path_from_tiles, tile_levels, tiles_for_leaf
 from zkcore.params import R
@@ -23,14 +24,14 @@ REVOKED = (3, 256, 699)
 def service(tmp_path_factory, query_keys):
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("artifacts"), admin_key=ADMIN,
                               keys_dir=query_keys.directory.parent))
-    ledger = app.state.zk.ledger
-    ledger.register_issuer("registry", os.urandom(32))
+    ledger = state_of(app).ledger
+    register(ledger, "registry")
     rng = random.Random(5)
-    ledger.issue("registry", [rng.randrange(1, R) for _ in range(ISSUED)])
+    issue(ledger, "registry", [rng.randrange(1, R) for _ in range(ISSUED)])
     for index in REVOKED:
-        ledger.revoke("registry", index)
+        revoke(ledger, "registry", index)
     with TestClient(app) as client:
-        yield client, app.state.zk
+        yield client, state_of(app)
 
 
 def test_keys_list_every_artifact_with_its_digest(service, query_keys):

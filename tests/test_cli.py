@@ -143,6 +143,7 @@ def _serve(*args, keys_root, data):
     import os
     import secrets
 
+    # a strong key: a weak one is refused before the checks these tests are about
     env = {**os.environ, "ZKELIG_KEYS": str(keys_root), "ZKELIG_ADMIN_KEY": "zk_" + secrets.token_urlsafe(32)}
     env.pop("ZKELIG_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "service", "serve", "--port", "1", "--data-dir", str(data), *args],

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import SettingsRefused, create_app
+from service.app import create_app
 from service.client import ApiError, ZkeligClient
-from service.settings import Settings
+from service.settings import Settings, SettingsRefused, check_settings, weak_admin_key
 
 ADMIN = "zk-request-rules-admin-key-Vq81xTz5Wm"
 PASS = "a sufficiently long passphrase"
@@ -35,7 +35,7 @@ def service(tmp_path_factory, query_keys):
                               keys_dir=query_keys.directory.parent, holder_rate_per_minute=100_000, request_ttl_s=600))
     with TestClient(app) as http:
         admin = ZkeligClient("http://testserver", ADMIN, transport=http._transport)
-        registry = admin.enrol_issuer("registry")
+        registry = admin.enrol_issuer("registry")  # holds the signing key that issuing needs
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         yield dict(app=app, clock=clock, admin=admin, registry=registry, hospital=hospital, phone=admin.with_key(""))
 
@@ -117,8 +117,6 @@ def test_today_is_the_date_in_the_deployment_zone(service, monkeypatch, zone, ut
 
 
 def test_the_zone_setting_is_read_and_checked(monkeypatch):
-    from service.app import check_settings
-
     monkeypatch.setenv("ZKELIG_TIMEZONE", "Europe/Amsterdam")
     assert str(check_settings(Settings(admin_key=""))) == "Europe/Amsterdam"
     assert str(check_settings(Settings(admin_key="", timezone="UTC"))) == "UTC"
@@ -154,8 +152,6 @@ def test_a_weak_admin_key_is_refused(weak, tmp_path):
 
 def test_strong_admin_keys_pass():
     import secrets
-
-    from service.auth import weak_admin_key
 
     for key in (secrets.token_urlsafe(16), secrets.token_urlsafe(32), secrets.token_hex(16), ADMIN, ""):
         assert weak_admin_key(key) is None, key

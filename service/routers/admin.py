@@ -7,16 +7,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Response
 
 from ..auth import require
+from ..deps import FreshState, State
 from ..problems import Problem
 from ..schemas import ApiKeyCreated, ApiKeyList, ApiKeyRequest, SharedScope, SharedScopeInfo
-from .common import fresh_state, get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))],
                    responses=problem_responses(401, 403, 413, 422))
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=201, responses=problem_responses(404, 409))
-def create_key(body: ApiKeyRequest, state=Depends(fresh_state)) -> ApiKeyCreated:
+def create_key(body: ApiKeyRequest, state: FreshState) -> ApiKeyCreated:
     """A new API key; issuer and verifier keys act only for their subject."""
     if body.role in ("issuer", "verifier") and not body.subject:
         raise Problem(422, "invalid_request", f"a {body.role} key needs a subject")
@@ -30,14 +31,14 @@ def create_key(body: ApiKeyRequest, state=Depends(fresh_state)) -> ApiKeyCreated
 
 
 @router.get("/keys", response_model=ApiKeyList)
-def list_keys(state=Depends(get_state)) -> ApiKeyList:
+def list_keys(state: State) -> ApiKeyList:
     """Every API key: id, role, subject and creation time; never the key itself."""
     return ApiKeyList(keys=state.records.keys())
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=problem_responses(404))
 def revoke_key(key_id: str = Path(pattern=r"^[0-9a-f]{16}$", description="the id from GET /v1/admin/keys"),
-               state=Depends(get_state)) -> Response:
+               *, state: State) -> Response:
     """Revoke an API key: it fails on the next request, on every worker."""
     if not state.records.revoke_key(key_id):
         raise Problem(404, "not_found", f"no API key with id {key_id}")
@@ -45,7 +46,7 @@ def revoke_key(key_id: str = Path(pattern=r"^[0-9a-f]{16}$", description="the id
 
 
 @router.post("/scopes", response_model=SharedScopeInfo, responses=problem_responses(409))
-def register_scope(body: SharedScope, state=Depends(get_state)) -> SharedScopeInfo:
+def register_scope(body: SharedScope, state: State) -> SharedScopeInfo:
     """Register (or replace the members of) a shared scope: only its members may ask under it."""
     name = body.name
     namespace = name.split("/", 1)[0]

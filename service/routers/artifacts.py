@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from circuits import witness_program
 
+from ..deps import State
 from ..http_cache import IMMUTABLE, REVALIDATE, etag, not_modified, not_modified_response
 from ..problems import Problem
-from .common import get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(404, 422))
 MEDIA_TYPES = {"circuit.zkey": "application/octet-stream", witness_program.PROGRAM_FILE: "application/json",
@@ -40,7 +41,7 @@ def artifact_index(state) -> dict:
 @router.get("/{circuit}/{name}", response_class=Response,
             responses={200: {"content": {t: {} for t in set(MEDIA_TYPES.values())}, "description": "the file"},
                        304: {"description": "not modified"}})
-def artifact(circuit: str, name: str, request: Request, sha256: Digest = None, state=Depends(get_state)) -> Response:
+def artifact(circuit: str, name: str, request: Request, sha256: Digest = None, *, state: State) -> Response:
     if circuit != state.circuit or name not in MEDIA_TYPES:
         raise Problem(404, "not_found", f"no file {name} for circuit {circuit}")
     digest = state.keys.metadata["files"][name]

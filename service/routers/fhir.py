@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from circuits.requests import age_at_least, insured_on, reimbursable
 
 from .. import presets
+from ..deps import state_of
 from ..handoff import base_url, expires_at_ms, request_view
 from ..problems import Problem
 from ..verification import _canonical
@@ -76,7 +77,7 @@ async def _verifier(request: Request) -> str:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise FhirError(401, "login", "a verifier API key is required (Authorization: Bearer …)")
-    principal = request.app.state.zk.records.principal(key.strip())
+    principal = state_of(request.app).records.principal(key.strip())
     if principal is None:
         raise FhirError(401, "login", "unknown API key")
     if principal.role != "verifier":
@@ -201,7 +202,7 @@ async def create(http: Request) -> JSONResponse:
     """Create the proof request behind a CoverageEligibilityRequest; the answer is queued until the patient
     answers from the link (extension request-link)."""
     verifier = await _verifier(http)
-    state = http.app.state.zk
+    state = state_of(http.app)
     try:
         raw = await http.json()
     except ValueError:
@@ -317,7 +318,7 @@ async def read(response_id: str, http: Request) -> JSONResponse:
     """The eligibility answer: queued until the patient answers, then complete (proven) or error (refused, or
     the request expired)."""
     verifier = await _verifier(http)
-    state = http.app.state.zk
+    state = state_of(http.app)
     if not 8 <= len(response_id) <= 64 or not all(c.isascii() and (c.isalnum() or c in "-.") for c in response_id):
         raise FhirError(404, "not-found", "no such CoverageEligibilityResponse")
     response_id = request_id_of(response_id)

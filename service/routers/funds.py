@@ -10,14 +10,15 @@ from __future__ import annotations
 import threading
 import weakref
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from zkcore.errors import InvalidEncoding, InvalidProof
 
+from ..deps import State
 from ..funds import LedgerClaims
 from ..ledger.audit import DatabaseSource
 from ..problems import Problem
-from .common import get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/funds", tags=["funds"], responses=problem_responses(400, 413, 422))
 _CLAIMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store → (checkpoint it was read at, claims)
@@ -41,7 +42,7 @@ def _claims(state) -> LedgerClaims:
 
 @router.post("/check")
 def check(statement: dict = Body(..., description="the insurer's signed period total: {body, signature}"),
-          state=Depends(get_state)) -> dict:
+          *, state: State) -> dict:
     """Whether the statement is signed by its payer's registered key and its total opens the sum of the payer's
     claim commitments for the period; `problem` says why not."""
     body = statement.get("body")

@@ -15,14 +15,15 @@ from circuits.requests import ProofRequest, prove_request
 from zkcore.errors import Unsatisfied
 
 from .. import wallet
+from ..deps import FreshState, State
 from ..limits import Busy, retry_later
 from ..problems import Problem
 from ..records import WalletBackingOff
 from ..schemas import WalletCreate, WalletCreated, WalletCredential, WalletCredentialStored, WalletProve, WalletUnlock
-from .common import fresh_state, get_state, problem_responses
+from .common import problem_responses
 
 
-async def rate_limited(request: Request, state=Depends(get_state)) -> None:
+async def rate_limited(request: Request, state: State) -> None:
     # request.client is the TCP peer unless uvicorn was told to trust this peer's X-Forwarded-For
     client = request.client.host if request.client else "unknown"
     wait_s = state.holder_limits.wait_s(client)
@@ -50,7 +51,7 @@ def _open(state, wallet_id: str, passphrase: str) -> dict:
 
 
 @router.post("/wallets", response_model=WalletCreated, status_code=201)
-def create_wallet(body: WalletCreate, state=Depends(get_state)) -> WalletCreated:
+def create_wallet(body: WalletCreate, state: State) -> WalletCreated:
     """A new wallet with a fresh holder secret; give the returned id_commitment to issuers."""
     wallet_id, content = wallet.new_wallet()
     state.records.save_wallet(wallet_id, wallet.seal(wallet_id, body.passphrase, content), create=True)
@@ -58,14 +59,14 @@ def create_wallet(body: WalletCreate, state=Depends(get_state)) -> WalletCreated
 
 
 @router.post("/wallets/{wallet_id}/open")
-def open_wallet(wallet_id: str, body: WalletUnlock, state=Depends(get_state)) -> dict:
+def open_wallet(wallet_id: str, body: WalletUnlock, state: State) -> dict:
     """The holder's own view: identity commitment and credentials (never the secret)."""
     content = _open(state, wallet_id, body.passphrase)
     return {"id_commitment": str(cr.id_commitment(int(content["secret"]))), "credentials": content["credentials"]}
 
 
 @router.post("/wallets/{wallet_id}/credentials", response_model=WalletCredentialStored, status_code=201)
-def add_credential(wallet_id: str, body: WalletCredential, state=Depends(get_state)) -> WalletCredentialStored:
+def add_credential(wallet_id: str, body: WalletCredential, state: State) -> WalletCredentialStored:
     content = _open(state, wallet_id, body.passphrase)
     credential = cr.Credential.from_json(body.credential)
     if credential.id_commitment != cr.id_commitment(int(content["secret"])):
@@ -77,7 +78,7 @@ def add_credential(wallet_id: str, body: WalletCredential, state=Depends(get_sta
 
 
 @router.post("/wallets/{wallet_id}/presentations", responses=problem_responses(503))
-def prove(wallet_id: str, body: WalletProve, state=Depends(fresh_state)) -> dict:
+def prove(wallet_id: str, body: WalletProve, state: FreshState) -> dict:
     """Prove, from a stored credential, that it answers a verifier's open request (once per wallet
     and request); returns the presentation. 503 with Retry-After when this worker's proving queue
     is full."""

@@ -8,6 +8,7 @@ import binascii
 from fastapi import APIRouter, Depends
 
 from ..auth import acting_for, require
+from ..deps import FreshState, State
 from ..ledger import SignedIssuance
 from ..problems import Problem
 from ..records import Principal
@@ -22,7 +23,7 @@ from ..schemas import (
     RevocationRequest,
     SignedLeaves,
 )
-from .common import fresh_state, get_state, problem_responses
+from .common import problem_responses
 
 
 def _b64(text: str, length: int, what: str) -> bytes:
@@ -39,21 +40,21 @@ router = APIRouter(prefix="/v1/issuers", tags=["issuers"], responses=problem_res
 
 
 @router.post("", response_model=IssuerCreated, status_code=201)
-def register_issuer(body: IssuerRegistration, _: Principal = Depends(require("admin")), state=Depends(get_state)):
+def register_issuer(body: IssuerRegistration, _: Principal = Depends(require("admin")), *, state: State):
     """Register an issuer on the ledger (its Ed25519 public key) and create its API key."""
     index = state.ledger.register_issuer(body.name, _b64(body.public_key, 32, "public_key"))
     return IssuerCreated(name=body.name, log_index=index, api_key=state.records.create_key("issuer", body.name))
 
 
 @router.get("")
-def list_issuers(state=Depends(fresh_state)) -> dict:
+def list_issuers(state: FreshState) -> dict:
     """Registered issuers and their public keys."""
     return {"issuers": [{"name": s.name, "public_key": base64.b64encode(s.public_key).decode(), "rotation": s.rotation}
                         for s in state.ledger.issuers.values()]}
 
 
 @router.post("/{issuer}/credentials", response_model=IssueResponse, status_code=201)
-def issue(issuer: Id, body: SignedLeaves, principal: Principal = Depends(require("issuer")), state=Depends(fresh_state)):
+def issue(issuer: Id, body: SignedLeaves, principal: Principal = Depends(require("issuer")), *, state: FreshState):
     """Append credential leaves that the issuer signed (with the root they lead to).
 
     The issuer computes each leaf on its side (`circuits.credentials.issue`): the service sees
@@ -67,7 +68,8 @@ def issue(issuer: Id, body: SignedLeaves, principal: Principal = Depends(require
 
 
 @router.post("/{issuer}/revocations", response_model=LogIndex, status_code=201)
-def revoke(issuer: Id, body: RevocationRequest, principal: Principal = Depends(require("issuer")), state=Depends(fresh_state)):
+def revoke(issuer: Id, body: RevocationRequest, principal: Principal = Depends(require("issuer")), *,
+           state: FreshState):
     """Revoke a credential the issuer signed off: its leaf becomes 0 and every earlier root of this
     issuer stops being accepted."""
     acting_for(principal, issuer)
@@ -76,7 +78,7 @@ def revoke(issuer: Id, body: RevocationRequest, principal: Principal = Depends(r
 
 
 @router.post("/{issuer}/keys", response_model=LogIndex, status_code=201)
-def rotate_key(issuer: Id, body: KeyRotation, principal: Principal = Depends(require("issuer")), state=Depends(fresh_state)):
+def rotate_key(issuer: Id, body: KeyRotation, principal: Principal = Depends(require("issuer")), *, state: FreshState):
     """Replace the issuer's signing key; the current key signs the new one."""
     acting_for(principal, issuer)
     public_key, signature = _b64(body.public_key, 32, "public_key"), _b64(body.signature, 64, "signature")

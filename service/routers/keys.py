@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from ..deps import State
 from ..problems import Problem
 from .artifacts import artifact_index
-from .common import get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(404))
 
 
 @router.get("")
-def circuits(state=Depends(get_state)) -> dict:
+def circuits(state: State) -> dict:
     meta = state.keys.metadata
     return {"circuits": [{"circuit": state.circuit, "vk_digest": meta["vk_digest"], "constraints": meta["constraints"],
                           "public_inputs": meta["public_inputs"], "provenance": meta["provenance"],
@@ -22,7 +23,7 @@ def circuits(state=Depends(get_state)) -> dict:
 
 
 @router.get("/{circuit}/verification_key.json")
-def verification_key(circuit: str, state=Depends(get_state)) -> dict:
+def verification_key(circuit: str, state: State) -> dict:
     if circuit != state.circuit:
         raise Problem(404, "not_found", f"no circuit {circuit}")
     return state.keys.vk.to_snarkjs()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from ..auth import acting_for, require
+from ..deps import State
 from ..pickups import MAX_CIPHERTEXT_CHARS, Pickups
 from ..problems import Problem
 from ..records import Principal
@@ -26,8 +27,7 @@ class PickupCreate(Strict):
 router = APIRouter(tags=["pickups"], responses=problem_responses(401, 403, 404, 413, 422, 429))
 
 
-def _pickups(request: Request) -> Pickups:
-    state = request.app.state.zk
+def _pickups(state: State) -> Pickups:
     pickups = getattr(state, "pickups", None)
     if pickups is None:  # created on first use: the table lives beside the records
         pickups = state.pickups = Pickups(state.records.store)

@@ -21,12 +21,13 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from ..auth import acting_for, require
+from ..deps import State
 from ..events import new_webhook_secret, public_view
 from ..handoff import answer, base_url, expires_at_ms, request_view
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, ProofRequestCreated, Receipt, Strict, SubmitPresentation
-from .common import get_state, problem_responses
+from .common import problem_responses
 from .holders import rate_limited
 
 RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="a proof request id")]
@@ -43,7 +44,7 @@ def _found(state, request_id: str) -> tuple:
 
 
 @router.get("/v1/requests/{request_id}", tags=["holders"], response_model=ProofRequestCreated)
-def get_request(request_id: RequestId, http: Request, state=Depends(get_state)) -> dict:
+def get_request(request_id: RequestId, http: Request, state: State) -> dict:
     """The proof request a verifier handed out, with what a wallet needs to ask for consent in words: the
     preset and its parameters, the verifier's display name, the expiry (ISO 8601 and milliseconds)."""
     return request_view(state, request_id, _found(state, request_id), base_url(state, http))
@@ -51,7 +52,7 @@ def get_request(request_id: RequestId, http: Request, state=Depends(get_state)) 
 
 @router.get("/v1/requests/{request_id}/qr.svg", tags=["holders"],
             responses={200: {"content": {"image/svg+xml": {}}, "description": "the request link as a QR code"}})
-def request_qr(request_id: RequestId, http: Request, state=Depends(get_state)) -> Response:
+def request_qr(request_id: RequestId, http: Request, state: State) -> Response:
     """The request link (`<service>/wallet#request=<id>`) as a QR code for the holder's phone camera."""
     link = request_view(state, request_id, _found(state, request_id), base_url(state, http))["link"]
     out = io.BytesIO()
@@ -62,7 +63,7 @@ def request_qr(request_id: RequestId, http: Request, state=Depends(get_state)) -
 
 @router.post("/v1/requests/{request_id}/presentations", tags=["holders"], response_model=Receipt,
              dependencies=[Depends(rate_limited)], responses=problem_responses(413, 429))
-async def present(request_id: RequestId, body: SubmitPresentation, state=Depends(get_state)):
+async def present(request_id: RequestId, body: SubmitPresentation, state: State):
     """Answer a request with one presentation, holding only its link: the same checks and signed receipt as
     the verifier's own submission. The first accepted presentation answers the request; later ones are
     refused (request_already_answered), as are presentations after the expiry."""
@@ -77,7 +78,7 @@ def _sse(event: dict, data: dict) -> dict:
 
 @router.get("/v1/requests/{request_id}/events", tags=["holders"],
             responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
-async def request_events(request_id: RequestId, http: Request, state=Depends(get_state)):
+async def request_events(request_id: RequestId, http: Request, state: State):
     """Server-sent events for one request: `status` once (answered, expiry), a `decision` for each presentation
     decided (outcome and reason only), `expired` when the request lapses. Public, like the request."""
     found = await asyncio.to_thread(_found, state, request_id)
@@ -114,7 +115,7 @@ async def request_events(request_id: RequestId, http: Request, state=Depends(get
 
 @router.get("/v1/verifiers/{verifier}/events", tags=["verifiers"], responses={
     200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}, **problem_responses(401, 403)})
-async def verifier_events(verifier: Id, principal: Principal = Depends(require("verifier")), state=Depends(get_state)):
+async def verifier_events(verifier: Id, principal: Principal = Depends(require("verifier")), *, state: State):
     """Server-sent events of every decision on this verifier's requests, each with its signed receipt."""
     acting_for(principal, verifier)
     hub = state.events
@@ -134,7 +135,7 @@ async def verifier_events(verifier: Id, principal: Principal = Depends(require("
 
 @router.get("/v1/verifiers/{verifier}/decisions", tags=["verifiers"], responses=problem_responses(401, 403))
 def decisions(verifier: Id, since_ms: int = Query(0, ge=0, le=2**48), limit: int = Query(50, ge=1, le=500),
-              principal: Principal = Depends(require("verifier")), state=Depends(get_state)) -> dict:
+              principal: Principal = Depends(require("verifier")), *, state: State) -> dict:
     """This verifier's latest decisions recorded since `since_ms` (newest first), with their signed receipts:
     the desk's list of the day and its fallback when event streams are unavailable."""
     acting_for(principal, verifier)
@@ -144,7 +145,7 @@ def decisions(verifier: Id, since_ms: int = Query(0, ge=0, le=2**48), limit: int
 
 
 @router.get("/v1/whoami", tags=["verifiers"], responses=problem_responses(401))
-def whoami(principal: Principal = Depends(require("issuer", "verifier", "auditor")), state=Depends(get_state)) -> dict:
+def whoami(principal: Principal = Depends(require("issuer", "verifier", "auditor")), *, state: State) -> dict:
     """The role and subject of the API key sent, and a verifier's display name: what a page shows after sign-in."""
     name = state.events.decisions.profile(principal.subject)["display_name"] if principal.role == "verifier" else ""
     return {"role": principal.role, "subject": principal.subject, "display_name": name or principal.subject}
@@ -164,7 +165,7 @@ class Profile(BaseModel):
 
 @router.get("/v1/verifiers/{verifier}/profile", tags=["verifiers"], response_model=Profile,
             responses=problem_responses(401, 403))
-def get_profile(verifier: Id, principal: Principal = Depends(require("verifier")), state=Depends(get_state)) -> Profile:
+def get_profile(verifier: Id, principal: Principal = Depends(require("verifier")), *, state: State) -> Profile:
     """The name holders see for this verifier, and its webhook URL (never the secret again)."""
     acting_for(principal, verifier)
     profile = state.events.decisions.profile(verifier)
@@ -174,7 +175,7 @@ def get_profile(verifier: Id, principal: Principal = Depends(require("verifier")
 @router.put("/v1/verifiers/{verifier}/profile", tags=["verifiers"], response_model=Profile,
             responses=problem_responses(401, 403, 413))
 def put_profile(verifier: Id, body: ProfileUpdate, principal: Principal = Depends(require("verifier")),
-                state=Depends(get_state)) -> Profile:
+                *, state: State) -> Profile:
     """Set the display name and, optionally, a webhook: each decision is POSTed to it as JSON with
     `X-Zkelig-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Zkelig-Timestamp>." + body)>`, retried with
     back-off until it answers 2xx. A new secret is made each time a webhook is set, and returned only here."""

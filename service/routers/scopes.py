@@ -5,16 +5,16 @@ member. Public: a holder can check who may learn that a nullifier was used in a 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from ..deps import State
 from ..schemas import SharedScopeInfo, SharedScopeList
-from .common import get_state
 
 router = APIRouter(prefix="/v1/scopes", tags=["verifiers"])
 
 
 @router.get("", response_model=SharedScopeList)
-def list_scopes(state=Depends(get_state)) -> SharedScopeList:
+def list_scopes(state: State) -> SharedScopeList:
     return SharedScopeList(scopes=[SharedScopeInfo(name=n, members=m) for n, m in state.records.scopes().items()])
 
 

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ..auth import require
+from ..deps import State
 from ..stats import COLUMNS, ledger_statistics, service_rows, to_csv
-from .common import get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"], responses=problem_responses(422))
 Format = Query("json", pattern="^(json|csv)$", description="json, or csv with a header row")
@@ -26,7 +27,7 @@ def _answer(rows: list[dict], fmt: str, name: str, extra: dict):
 
 
 @router.get("/ledger")
-def ledger(format: str = Format, state=Depends(get_state)):  # noqa: A002 - the query parameter's public name
+def ledger(format: str = Format, *, state: State):  # noqa: A002 - the query parameter's public name
     """Entries by kind, issuers, credentials issued and revoked per issuer, nullifiers per scope (by the
     name recorded on the ledger) and verifier, claims per payer: per UTC day of the signed head covering them."""
     stats = ledger_statistics(state.ledger.store)
@@ -34,6 +35,6 @@ def ledger(format: str = Format, state=Depends(get_state)):  # noqa: A002 - the 
 
 
 @router.get("/service", dependencies=[Depends(require("auditor"))], responses=problem_responses(401, 403))
-def service(format: str = Format, state=Depends(get_state)):  # noqa: A002
+def service(format: str = Format, *, state: State):  # noqa: A002
     """Proof requests created and answers refused (with the reason), per verifier per day."""
     return _answer(service_rows(state.ledger.store), format, "service", {})

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from zkcore.merkle.tiles import NODE_BYTES, TILE_HEIGHT, encode_tile, tile_levels
 
+from ..deps import State
 from ..http_cache import REVALIDATE, etag, not_modified, not_modified_response
 from ..ledger import UnknownIssuer
 from ..problems import Problem
 from ..schemas import Id
-from .common import get_state, problem_responses
+from .common import problem_responses
 
 router = APIRouter(prefix="/v1/ledger/issuers", tags=["ledger", "holders"], responses=problem_responses(404, 422))
 
@@ -33,7 +34,7 @@ def _size(state, issuer: str) -> int:
 
 
 @router.get("/{issuer}/tiles")
-def layout(issuer: Id, state=Depends(get_state)) -> dict:
+def layout(issuer: Id, state: State) -> dict:
     """The tree's depth and size and the tile levels: what a wallet needs to name its tiles."""
     size = _size(state, issuer)
     depth = state.ledger.tree_depth
@@ -46,7 +47,7 @@ def layout(issuer: Id, state=Depends(get_state)) -> dict:
             responses={200: {"content": {"application/octet-stream": {}}, "description": "the tile's nodes"},
                        304: {"description": "not modified"}})
 def tile(issuer: Id, request: Request, level: int = Path(ge=0, le=31), index: int = Path(ge=0, lt=2**32),
-         state=Depends(get_state)) -> Response:
+         *, state: State) -> Response:
     """Nodes 256·index .. 256·index + 255 at the tile level's base height, as far as the tree has them."""
     _size(state, issuer)
     levels = tile_levels(state.ledger.tree_depth)

@@ -14,11 +14,12 @@ from circuits.credential_query import Op, Query
 from circuits.requests import ProofRequest, age_at_least, insured_on, reimbursable
 
 from ..auth import acting_for, require
+from ..deps import FreshState, State
 from ..handoff import about, answer, base_url, request_view
 from ..problems import Problem
 from ..records import Principal
 from ..schemas import Id, ProofRequestCreate, ProofRequestCreated, Receipt, SubmitPresentation
-from .common import fresh_state, get_state, problem_responses
+from .common import problem_responses
 from .scopes import scope_owned
 
 router = APIRouter(tags=["verifiers"], responses=problem_responses(400, 401, 403, 404, 413, 422))
@@ -78,7 +79,7 @@ def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
 
 @router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
 def create_request(verifier: Id, body: ProofRequestCreate, http: Request,
-                   principal: Principal = Depends(require("verifier")), state=Depends(fresh_state)):
+                   principal: Principal = Depends(require("verifier")), *, state: FreshState):
     """A proof request with a fresh challenge, answerable once within the request lifetime; with its link
     and QR code for the holder's phone.
 
@@ -98,7 +99,7 @@ def create_request(verifier: Id, body: ProofRequestCreate, http: Request,
 
 @router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
 async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
-                 principal: Principal = Depends(require("verifier")), state=Depends(get_state)):
+                 principal: Principal = Depends(require("verifier")), *, state: State):
     """Check a presentation against its request; the receipt says accepted or refused, and why.
 
     The first accepted presentation answers the request (marked in the nullifier's transaction);
