@@ -26,6 +26,7 @@ from .. import field
 from ..curve import G1, G2
 from ..kernels import combine as kcombine
 from ..kernels import curve as kc
+from ..kernels import msm_tables as kt
 from ..pairing import pairing_check
 from ..params import P, R
 from ..r1cs import ConstraintSystem
@@ -35,6 +36,9 @@ from .ptau import PowersOfTau
 from .snarkjs import ProvingKey
 
 RANDOMIZER_BITS = 128
+# A term then costs ⌈255/5⌉ = 51 bucket additions, a row 2·16 more for its buckets' sum.
+COMBINE_WINDOW_BITS = 5
+COMBINE_TABLE_BUDGET = 64 << 20
 TAU_G1, TAU_G2, ALPHA_TAU_G1, BETA_TAU_G1 = 12, 13, 14, 15
 CEREMONY_PROVENANCE = "multi-party ceremony (snarkjs phase 2 on a Powers of Tau phase 1)"
 
@@ -58,6 +62,14 @@ def _point(arr: np.ndarray, i: int, g2: bool):
     return G1._unchecked(field.fq_from_kernel(arr[i, 0]), field.fq_from_kernel(arr[i, 1]))
 
 
+def _negated(points: np.ndarray) -> np.ndarray:
+    """−P for affine G1 points: y ↦ p − y (also in Montgomery form); infinity (0, 0) stays."""
+    ys = [field.from_limbs(y) for y in points[:, 1]]
+    out = points.copy()
+    out[:, 1] = field.ints_to_array([(P - y) % P for y in ys]).reshape(-1, 4)
+    return out
+
+
 def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in rows])
@@ -66,9 +78,30 @@ def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.
     return indptr, indices, scalars
 
 
-def _combine(bases: np.ndarray, rows: list[list[tuple[int, int]]]) -> np.ndarray:
-    """For each row, Σ coefficient·bases[index] over its (index, coefficient) terms, affine."""
-    return kcombine.sparse_combinations(bases, *_csr(rows))
+def _combine(bases: np.ndarray, rows: list[list[tuple[int, int]]], budget: int = COMBINE_TABLE_BUDGET) -> np.ndarray:
+    """For each row, Σ coefficient·bases[index] over its (index, coefficient) terms, affine.
+
+    The bases' window tables are made for as many windows at a time as fit `budget` bytes (a
+    power-11 circuit's fit at once; a public power-20 file's would not); each group's last
+    table column, 2^(c·windows)·P, is where the next group starts.
+    """
+    indptr, indices, scalars = _csr(rows)
+    c, nwin = COMBINE_WINDOW_BITS, kt.windows_for(COMBINE_WINDOW_BITS)
+    digits = kc.signed_digits(scalars, c, nwin)
+    acc = np.zeros((len(rows), 3) + bases.shape[2:], dtype=np.uint64)  # Z = 0: infinity
+    # a table entry, its Jacobian twin while the tables are made, and the entry itself: ~2.5 points
+    per_window = max(1, bases.shape[0] * bases[0].nbytes * 5 // 2)
+    group = max(1, min(nwin, budget // per_window - 1))
+    start = bases
+    for first in range(0, nwin if indices.size and bases.shape[0] else 0, group):
+        count = min(group, nwin - first)
+        more = first + count < nwin
+        tables = kt.window_tables(start, c, count + 1 if more else count)
+        kcombine.add_window_combinations(tables, indptr, indices, np.ascontiguousarray(digits[:, first : first + count]),
+                                         c, acc)
+        if more:
+            start = np.ascontiguousarray(tables[:, count])
+    return kcombine.jacobian_to_affine(acc)
 
 
 def _combine_python(bases: np.ndarray, indptr: np.ndarray, indices: np.ndarray, scalars: np.ndarray) -> np.ndarray:
@@ -182,8 +215,10 @@ def circuit_hash(pk: ProvingKey, ptau: PowersOfTau, n: int) -> bytes:
     for start in range(0, n - 1, chunk):
         count = min(n - 1, chunk)
         powers = ptau.tau_powers_g1(start + n + count)
-        rows = [[(i + n, 1), (i, R - 1)] for i in range(start, start + count)]
-        h.update(_uncompressed(_combine(powers, rows)))
+        # [τ^(i+n)]₁ + (−[τ^i]₁): scalars of one cost one addition in the double-and-add kernel
+        bases = np.concatenate([powers, _negated(powers[start : start + count])])
+        rows = [[(i + n, 1), (len(powers) + i - start, 1)] for i in range(start, start + count)]
+        h.update(_uncompressed(kcombine.sparse_combinations(bases, *_csr(rows))))
     for arr in (pk.c_g1, pk.a_g1, pk.b_g1, pk.b_g2):
         h.update(_u32_be(arr.shape[0]) + _uncompressed(arr))
     return h.digest()
