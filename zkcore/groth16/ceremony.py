@@ -15,6 +15,7 @@ check with random linear combinations that L and H are the initial ones divided 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import struct
 from dataclasses import dataclass, replace
@@ -36,8 +37,6 @@ from .ptau import PowersOfTau
 from .snarkjs import ProvingKey
 
 RANDOMIZER_BITS = 128
-# A term then costs ⌈255/5⌉ = 51 bucket additions, a row 2·16 more for its buckets' sum.
-COMBINE_WINDOW_BITS = 5
 COMBINE_TABLE_BUDGET = 64 << 20
 TAU_G1, TAU_G2, ALPHA_TAU_G1, BETA_TAU_G1 = 12, 13, 14, 15
 CEREMONY_PROVENANCE = "multi-party ceremony (snarkjs phase 2 on a Powers of Tau phase 1)"
@@ -78,30 +77,43 @@ def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.
     return indptr, indices, scalars
 
 
-def _combine(bases: np.ndarray, rows: list[list[tuple[int, int]]], budget: int = COMBINE_TABLE_BUDGET) -> np.ndarray:
-    """For each row, Σ coefficient·bases[index] over its (index, coefficient) terms, affine.
+def _window_bits(n_terms: int, n_rows: int, n_bases: int) -> int:
+    """The window for _combine: a term costs a bucket addition per window, a row two additions per
+    bucket (each 1.5 times dearer), a table entry about one normalisation (the doublings, ~255 per
+    base, do not depend on the window)."""
+    return min(range(3, 9), key=lambda c: (n_terms + n_bases) * kt.windows_for(c) + n_rows * (3 << (c - 1)))
 
-    The bases' window tables are made for as many windows at a time as fit `budget` bytes (a
-    power-11 circuit's fit at once; a public power-20 file's would not); each group's last
-    table column, 2^(c·windows)·P, is where the next group starts.
+
+def _combine(bases: np.ndarray, *groups: list[list[tuple[int, int]]], budget: int = COMBINE_TABLE_BUDGET
+             ) -> list[np.ndarray]:
+    """For each group of rows, for each row, Σ coefficient·bases[index] over its (index, coefficient)
+    terms, affine. Groups over the same bases share one set of window tables.
+
+    The tables are made for as many windows at a time as fit `budget` bytes (a power-11 circuit's
+    fit at once; a public power-20 file's would not); each group's last table column,
+    2^(c·windows)·P, is where the next group starts.
     """
+    rows = [row for group in groups for row in group]
     indptr, indices, scalars = _csr(rows)
-    c, nwin = COMBINE_WINDOW_BITS, kt.windows_for(COMBINE_WINDOW_BITS)
+    c = _window_bits(indices.size, len(rows), bases.shape[0])
+    nwin = kt.windows_for(c)
     digits = kc.signed_digits(scalars, c, nwin)
     acc = np.zeros((len(rows), 3) + bases.shape[2:], dtype=np.uint64)  # Z = 0: infinity
     # a table entry, its Jacobian twin while the tables are made, and the entry itself: ~2.5 points
     per_window = max(1, bases.shape[0] * bases[0].nbytes * 5 // 2)
-    group = max(1, min(nwin, budget // per_window - 1))
+    step = max(1, min(nwin, budget // per_window - 1))
     start = bases
-    for first in range(0, nwin if indices.size and bases.shape[0] else 0, group):
-        count = min(group, nwin - first)
+    for first in range(0, nwin if indices.size and bases.shape[0] else 0, step):
+        count = min(step, nwin - first)
         more = first + count < nwin
         tables = kt.window_tables(start, c, count + 1 if more else count)
-        kcombine.add_window_combinations(tables, indptr, indices, np.ascontiguousarray(digits[:, first : first + count]),
-                                         c, acc)
+        window_digits = np.ascontiguousarray(digits[:, first : first + count])
+        kcombine.add_window_combinations(tables, indptr, indices, window_digits, c, acc)
         if more:
             start = np.ascontiguousarray(tables[:, count])
-    return kcombine.jacobian_to_affine(acc)
+    out = kcombine.jacobian_to_affine(acc)
+    bounds = np.cumsum([0] + [len(group) for group in groups])
+    return [out[lo:hi] for lo, hi in itertools.pairwise(bounds)]
 
 
 def _combine_python(bases: np.ndarray, indptr: np.ndarray, indices: np.ndarray, scalars: np.ndarray) -> np.ndarray:
@@ -167,7 +179,9 @@ def initial_key(cs: ConstraintSystem, ptau: PowersOfTau) -> ProvingKey:
 
     h = ptau.lagrange(TAU_G1, log_n + 1)[1::2].copy()  # Lagrange basis of the 2n domain at the odd points
     matrix, constraint, signal = (np.array([e[i] for e in coefs], dtype=np.int64) for i in range(3))
-    ic = _combine(mixed_bases, rows.ic)
+    ic, c_g1 = _combine(mixed_bases, rows.ic, rows.c)
+    a_g1, b_g1 = _combine(tau1, rows.a, rows.b1)
+    (b_g2,) = _combine(tau2, rows.b2)
     vk = VerifyingKey(ptau.alpha_g1, ptau.beta_g2, G2.generator(), G2.generator(),
                       tuple(_point(ic, i, False) for i in range(n_public + 1)))
     pk = ProvingKey(
@@ -177,10 +191,10 @@ def initial_key(cs: ConstraintSystem, ptau: PowersOfTau) -> ProvingKey:
         n_vars=n_vars,
         n_public=n_public,
         log_domain=log_n,
-        a_g1=_combine(tau1, rows.a),
-        b_g1=_combine(tau1, rows.b1),
-        b_g2=_combine(tau2, rows.b2),
-        c_g1=_combine(mixed_bases, rows.c),
+        a_g1=a_g1,
+        b_g1=b_g1,
+        b_g2=b_g2,
+        c_g1=c_g1,
         h_g1=h,
         coef_matrix=matrix,
         coef_constraint=constraint,
