@@ -15,6 +15,7 @@ check with random linear combinations that L and H are the initial ones divided 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 import struct
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from .. import field
 from ..curve import G1, G2
 from ..kernels import combine as kcombine
 from ..kernels import curve as kc
+from ..kernels import msm_tables as kt
 from ..pairing import pairing_check
 from ..params import P, R
 from ..r1cs import ConstraintSystem
@@ -35,6 +37,7 @@ from .ptau import PowersOfTau
 from .snarkjs import ProvingKey
 
 RANDOMIZER_BITS = 128
+COMBINE_TABLE_BUDGET = 64 << 20
 TAU_G1, TAU_G2, ALPHA_TAU_G1, BETA_TAU_G1 = 12, 13, 14, 15
 CEREMONY_PROVENANCE = "multi-party ceremony (snarkjs phase 2 on a Powers of Tau phase 1)"
 
@@ -58,6 +61,14 @@ def _point(arr: np.ndarray, i: int, g2: bool):
     return G1._unchecked(field.fq_from_kernel(arr[i, 0]), field.fq_from_kernel(arr[i, 1]))
 
 
+def _negated(points: np.ndarray) -> np.ndarray:
+    """−P for affine G1 points: y ↦ p − y (also in Montgomery form); infinity (0, 0) stays."""
+    ys = [field.from_limbs(y) for y in points[:, 1]]
+    out = points.copy()
+    out[:, 1] = field.ints_to_array([(P - y) % P for y in ys]).reshape(-1, 4)
+    return out
+
+
 def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in rows])
@@ -66,9 +77,43 @@ def _csr(rows: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.
     return indptr, indices, scalars
 
 
-def _combine(bases: np.ndarray, rows: list[list[tuple[int, int]]]) -> np.ndarray:
-    """For each row, Σ coefficient·bases[index] over its (index, coefficient) terms, affine."""
-    return kcombine.sparse_combinations(bases, *_csr(rows))
+def _window_bits(n_terms: int, n_rows: int, n_bases: int) -> int:
+    """The window for _combine: a term costs a bucket addition per window, a row two additions per
+    bucket (each 1.5 times dearer), a table entry about one normalisation (the doublings, ~255 per
+    base, do not depend on the window)."""
+    return min(range(3, 9), key=lambda c: (n_terms + n_bases) * kt.windows_for(c) + n_rows * (3 << (c - 1)))
+
+
+def _combine(bases: np.ndarray, *groups: list[list[tuple[int, int]]], budget: int = COMBINE_TABLE_BUDGET
+             ) -> list[np.ndarray]:
+    """For each group of rows, for each row, Σ coefficient·bases[index] over its (index, coefficient)
+    terms, affine. Groups over the same bases share one set of window tables.
+
+    The tables are made for as many windows at a time as fit `budget` bytes (a power-11 circuit's
+    fit at once; a public power-20 file's would not); each group's last table column,
+    2^(c·windows)·P, is where the next group starts.
+    """
+    rows = [row for group in groups for row in group]
+    indptr, indices, scalars = _csr(rows)
+    c = _window_bits(indices.size, len(rows), bases.shape[0])
+    nwin = kt.windows_for(c)
+    digits = kc.signed_digits(scalars, c, nwin)
+    acc = np.zeros((len(rows), 3) + bases.shape[2:], dtype=np.uint64)  # Z = 0: infinity
+    # a table entry, its Jacobian twin while the tables are made, and the entry itself: ~2.5 points
+    per_window = max(1, bases.shape[0] * bases[0].nbytes * 5 // 2)
+    step = max(1, min(nwin, budget // per_window - 1))
+    start = bases
+    for first in range(0, nwin if indices.size and bases.shape[0] else 0, step):
+        count = min(step, nwin - first)
+        more = first + count < nwin
+        tables = kt.window_tables(start, c, count + 1 if more else count)
+        window_digits = np.ascontiguousarray(digits[:, first : first + count])
+        kcombine.add_window_combinations(tables, indptr, indices, window_digits, c, acc)
+        if more:
+            start = np.ascontiguousarray(tables[:, count])
+    out = kcombine.jacobian_to_affine(acc)
+    bounds = np.cumsum([0] + [len(group) for group in groups])
+    return [out[lo:hi] for lo, hi in itertools.pairwise(bounds)]
 
 
 def _combine_python(bases: np.ndarray, indptr: np.ndarray, indices: np.ndarray, scalars: np.ndarray) -> np.ndarray:
@@ -134,7 +179,9 @@ def initial_key(cs: ConstraintSystem, ptau: PowersOfTau) -> ProvingKey:
 
     h = ptau.lagrange(TAU_G1, log_n + 1)[1::2].copy()  # Lagrange basis of the 2n domain at the odd points
     matrix, constraint, signal = (np.array([e[i] for e in coefs], dtype=np.int64) for i in range(3))
-    ic = _combine(mixed_bases, rows.ic)
+    ic, c_g1 = _combine(mixed_bases, rows.ic, rows.c)
+    a_g1, b_g1 = _combine(tau1, rows.a, rows.b1)
+    (b_g2,) = _combine(tau2, rows.b2)
     vk = VerifyingKey(ptau.alpha_g1, ptau.beta_g2, G2.generator(), G2.generator(),
                       tuple(_point(ic, i, False) for i in range(n_public + 1)))
     pk = ProvingKey(
@@ -144,10 +191,10 @@ def initial_key(cs: ConstraintSystem, ptau: PowersOfTau) -> ProvingKey:
         n_vars=n_vars,
         n_public=n_public,
         log_domain=log_n,
-        a_g1=_combine(tau1, rows.a),
-        b_g1=_combine(tau1, rows.b1),
-        b_g2=_combine(tau2, rows.b2),
-        c_g1=_combine(mixed_bases, rows.c),
+        a_g1=a_g1,
+        b_g1=b_g1,
+        b_g2=b_g2,
+        c_g1=c_g1,
         h_g1=h,
         coef_matrix=matrix,
         coef_constraint=constraint,
@@ -182,8 +229,10 @@ def circuit_hash(pk: ProvingKey, ptau: PowersOfTau, n: int) -> bytes:
     for start in range(0, n - 1, chunk):
         count = min(n - 1, chunk)
         powers = ptau.tau_powers_g1(start + n + count)
-        rows = [[(i + n, 1), (i, R - 1)] for i in range(start, start + count)]
-        h.update(_uncompressed(_combine(powers, rows)))
+        # [τ^(i+n)]₁ + (−[τ^i]₁): scalars of one cost one addition in the double-and-add kernel
+        bases = np.concatenate([powers, _negated(powers[start : start + count])])
+        rows = [[(i + n, 1), (len(powers) + i - start, 1)] for i in range(start, start + count)]
+        h.update(_uncompressed(kcombine.sparse_combinations(bases, *_csr(rows))))
     for arr in (pk.c_g1, pk.a_g1, pk.b_g1, pk.b_g2):
         h.update(_u32_be(arr.shape[0]) + _uncompressed(arr))
     return h.digest()
