@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from circuits.credential_query import DEFAULT_DEPTH
+
 from .cli_errors import connection_problem, fail
 
 
@@ -53,7 +55,7 @@ def audit_command(
                                   "with --follow, repeat it for every copy of the ledger to compare"),
     public_key: str = typer.Option(None, help="the ledger's Ed25519 public key, hex or base64"),
     key_file: Path = typer.Option(None, help="the ledger's key file (its public half is used)"),
-    tree_depth: int = typer.Option(20, min=1, max=32, help="issuer tree depth"),
+    tree_depth: int = typer.Option(DEFAULT_DEPTH, min=1, max=32, help="issuer tree depth"),
     follow: bool = typer.Option(False, "--follow", help="keep following the ledger (see service/cli_monitor.py)"),
     checkpoint: list[Path] = typer.Option(None, help="with --follow: a checkpoint seen elsewhere, to compare"),
     state: Path = typer.Option(None, help="with --follow: the monitor's state file (created if absent)"),

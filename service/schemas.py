@@ -7,7 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="an organisation id")]
+from circuits.credential_query import Op
+
+from .ledger.entries import ID_PATTERN
+from .records import MINTABLE_ROLES
+
+Id = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}$", description="an organisation id")]
 Decimal = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="a field element in decimal")]
 
 
@@ -27,7 +32,7 @@ class IssuerCreated(BaseModel):
 
 
 class ApiKeyRequest(Strict):
-    role: Literal["issuer", "verifier", "auditor"] = Field(
+    role: Literal[MINTABLE_ROLES] = Field(
         description="the API mints no admin keys: the only admin key is ZKELIG_ADMIN_KEY")
     subject: Annotated[str, Field(max_length=63)] = ""
 
@@ -43,7 +48,7 @@ class ApiKeyList(BaseModel):
     keys: list[ApiKeyInfo]
 
 
-ScopeName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
+ScopeName = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}" + r"/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
                                  description="a shared scope: <namespace>/<name>, e.g. insurance-enrolment/2026")]
 
 
@@ -116,7 +121,7 @@ SlotValue = Annotated[StrictInt, Field(ge=0, lt=2**64)]
 
 class QueryBody(Strict):
     slot: Annotated[StrictInt, Field(ge=0, le=7)]
-    op: Literal["NOOP", "EQ", "NE", "LT", "LTE", "GT", "GTE", "IN", "NIN", "BETWEEN", "NOT_BETWEEN"]
+    op: Literal[tuple(Op.__members__)]  # the circuit's operators, by name
     values: Annotated[list[SlotValue], Field(max_length=16)] = []
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from circuits.credential_query import DEFAULT_DEPTH
 from zkcore.curve import G1
 from zkcore.errors import InvalidEncoding, ZkError
 from zkcore.merkle import rfc6962
@@ -37,7 +38,6 @@ from .store import Store, Tx
 
 log = logging.getLogger("zkelig.ledger")
 
-DEFAULT_TREE_DEPTH = 20
 DEFAULT_ROOT_WINDOW_S = 3600.0
 MAX_BATCH = 4096
 
@@ -110,7 +110,7 @@ def _element(value: int) -> bytes:
 
 class Ledger:
     def __init__(self, store: Store, key: LedgerKey, origin: str = "zkelig/ledger",
-                 tree_depth: int = DEFAULT_TREE_DEPTH, root_window_s: float = DEFAULT_ROOT_WINDOW_S,
+                 tree_depth: int = DEFAULT_DEPTH, root_window_s: float = DEFAULT_ROOT_WINDOW_S,
                  clock: Callable[[], float] = time.time):
         self.store, self.key, self.origin = store, key, origin
         self.tree_depth, self.root_window_s, self.clock = tree_depth, root_window_s, clock
