@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from circuits import credentials as cr
 from circuits.credential_query import Op, Query
-from circuits.requests import ProofRequest, age_at_least, insured_on, reimbursable
+from circuits.requests import PRESETS, ProofRequest
 
 from ..auth import acting_for, require
 from ..handoff import about, answer, base_url, request_view
@@ -39,7 +39,7 @@ def _check(body: ProofRequestCreate, state) -> None:
     if body.preset is not None and ({"schema_name", "queries"} & given):
         raise _invalid("give either a preset with params, or a schema with queries, not both")
     if body.preset is None and "params" in given:
-        raise _invalid("params belong to a preset (age_at_least, insured_on, reimbursable)")
+        raise _invalid(f"params belong to a preset ({', '.join(PRESETS)})")
     if body.preset is not None or body.schema_name is None:
         return
     schema = cr.schema(body.schema_name)
@@ -59,17 +59,12 @@ def _check(body: ProofRequestCreate, state) -> None:
 
 
 def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
-    p = body.params
-    if body.preset == "age_at_least":
-        if p.years is None:
-            raise Problem(422, "invalid_request", "age_at_least needs params.years")
-        return age_at_least(p.years, today, body.issuers, body.scope)
-    if body.preset == "insured_on":
-        return insured_on(p.day or today, today, body.issuers, body.scope)
-    if body.preset == "reimbursable":
-        if p.covered_plans is None or p.claim_cents is None:
-            raise Problem(422, "invalid_request", "reimbursable needs params.covered_plans and params.claim_cents")
-        return reimbursable(p.covered_plans, p.claim_cents, p.day or today, today, body.issuers, body.scope)
+    if body.preset is not None:
+        preset, given = PRESETS[body.preset], body.params.model_dump()
+        if missing := preset.missing(given):
+            raise Problem(422, "invalid_request", f"{preset.name} needs " + " and ".join(f"params.{name}" for name in
+                                                                                   missing))
+        return preset.build(given, today, body.issuers, body.scope)
     if body.schema_name is None:
         raise Problem(422, "invalid_request", "give a preset, or a schema and queries")
     queries = [Query(q.slot, Op[q.op], tuple(q.values)) for q in body.queries]
