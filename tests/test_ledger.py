@@ -26,7 +26,7 @@ from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import verify_path
 from zkcore.params import R
 
-from issuers import issue, register, revoke, signed
+from issuers import issue, key_for, register, revoke, signed
 
 DEPTH = 8
 ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
@@ -316,3 +316,23 @@ def test_a_replica_sees_another_replicas_revocation_at_once(store_url):
     finally:
         a.close()
         b.close()
+
+
+def test_readers_get_copies_of_the_registries(ledger):
+    """Public state is read through methods that take the lock and hand out copies, never the live dicts."""
+    assert not ledger.has_issuer("insurer-a") and ledger.circuit_digest("credential-query-d20-q4-m8") is None
+    populate(ledger)
+    digest = hashlib.sha256(b"vk").digest()
+    assert ledger.has_issuer("insurer-a") and not ledger.has_issuer("insurer-b")
+    assert ledger.circuit_digest("credential-query-d20-q4-m8") == digest
+    issuers = ledger.registered_issuers()
+    assert sorted(issuers) == ["insurer-a", "registry"]
+    assert issuers["insurer-a"].public_key == key_for("insurer-a").public_key and issuers["insurer-a"].rotation == 0
+    issuers.clear()
+    with pytest.raises(TypeError):
+        ledger.issuers["intruder"] = issuers  # the compatibility view is read-only
+    with pytest.raises(TypeError):
+        ledger.circuits["credential-query-d20-q4-m8"] = b"\0" * 32
+    assert "insurer-a" in ledger.issuers and ledger.circuits["credential-query-d20-q4-m8"] == digest
+    with pytest.raises(DuplicateRegistration):
+        ledger.register_circuit("credential-query-d20-q4-m8", digest)
