@@ -214,3 +214,15 @@ def test_the_api_refuses_an_unknown_preset_and_out_of_bounds_parameters(service)
         with pytest.raises(ApiError) as err:
             _create(service, {"issuers": ["registry"], **body})
         assert err.value.status == 422, body
+
+
+def test_every_operator_has_words_and_an_arity():
+    from circuits.credential_query import Op
+    from service import presets
+    from service.schemas import QueryBody
+
+    assert set(presets.OPERATORS) == set(Op.__members__)
+    assert {op.name: op.arity for op in Op if op.arity != (1, 1)} == {
+        "NOOP": (0, 0), "IN": (1, None), "NIN": (1, None), "BETWEEN": (2, 2), "NOT_BETWEEN": (2, 2)}
+    for op in Op:
+        assert QueryBody(slot=0, op=op.name).op == op.name  # the API takes each operator by name

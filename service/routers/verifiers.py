@@ -47,8 +47,7 @@ def _check(body: ProofRequestCreate, state) -> None:
     for n, q in enumerate(body.queries):
         if q.slot >= slots:
             raise _invalid(f"queries[{n}]: schema {schema.name} has slots 0..{slots - 1}")
-        needed = {"NOOP": (0, 0), "BETWEEN": (2, 2), "NOT_BETWEEN": (2, 2), "IN": (1, None), "NIN": (1, None)}
-        low, high = needed.get(q.op, (1, 1))
+        low, high = Op[q.op].arity
         if len(q.values) < low or (high is not None and len(q.values) > high):
             count = f"{low}" if low == high else f"at least {low}"
             raise _invalid(f"queries[{n}]: {q.op} takes {count} value(s), got {len(q.values)}")
