@@ -170,3 +170,15 @@ def test_serve_refuses_to_start_on_missing_or_mismatched_state(tmp_path, query_k
     LedgerKey.load_or_create(data / "ledger.key")  # a different key
     said = one_line_failure(_serve(keys_root=keys_root, data=data))
     assert "did not sign the ledger" in said
+
+
+def test_verifier_request_names_the_presets_and_refuses_another_in_one_line():
+    from circuits.requests import PRESETS
+
+    helped = zkelig("verifier", "request", "--help")
+    assert helped.returncode == 0 and all(name in helped.stdout for name in PRESETS)
+    out = zkelig("verifier", "request", "hospital-a", "hospital-a/x", "--issuer", "registry", "--preset", "age_at_most",
+                 "--url", "http://127.0.0.1:1", "--api-key", "k")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    message = (out.stdout + out.stderr).strip()
+    assert message.count("\n") == 0 and "age_at_most" in message and "insured_on" in message, message

@@ -61,8 +61,8 @@ def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
     if body.preset is not None:
         preset, given = PRESETS[body.preset], body.params.model_dump()
         if missing := preset.missing(given):
-            raise Problem(422, "invalid_request", f"{preset.name} needs " + " and ".join(f"params.{name}" for name in
-                                                                                   missing))
+            needs = " and ".join(f"params.{name}" for name in missing)
+            raise Problem(422, "invalid_request", f"{preset.name} needs {needs}")
         return preset.build(given, today, body.issuers, body.scope)
     if body.schema_name is None:
         raise Problem(422, "invalid_request", "give a preset, or a schema and queries")
