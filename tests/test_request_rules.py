@@ -4,7 +4,6 @@ server-side proving refuses an expired request, and the service refuses a weak a
 In-process (TestClient) with an injected clock."""
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,7 +35,7 @@ def service(tmp_path_factory, query_keys):
                               keys_dir=query_keys.directory.parent, holder_rate_per_minute=100_000, request_ttl_s=600))
     with TestClient(app) as http:
         admin = ZkeligClient("http://testserver", ADMIN, transport=http._transport)
-        registry = admin.with_key(admin.register_issuer("registry", os.urandom(32))["api_key"])
+        registry = admin.enrol_issuer("registry")  # holds the key that signs what it issues
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         yield dict(app=app, clock=clock, admin=admin, registry=registry, hospital=hospital, phone=admin.with_key(""))
 
