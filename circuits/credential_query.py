@@ -53,6 +53,14 @@ class Op(IntEnum):
     BETWEEN = 9  # values[0] ≤ x ≤ values[1]
     NOT_BETWEEN = 10
 
+    @property
+    def arity(self) -> tuple[int, int | None]:
+        """How many values a query with this operator takes: (at least, at most), None meaning up to M."""
+        return _ARITY.get(self, (1, 1))
+
+
+_ARITY = {Op.NOOP: (0, 0), Op.BETWEEN: (2, 2), Op.NOT_BETWEEN: (2, 2), Op.IN: (1, None), Op.NIN: (1, None)}
+
 
 @dataclass(frozen=True)
 class Query:

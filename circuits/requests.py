@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -151,6 +151,70 @@ def reimbursable(covered_plans: Sequence[int], claim_cents: int, service_day: dt
     queries = [Query(s.slot("plan"), Op.IN, tuple(covered_plans)),
                Query(s.slot("annual_cap_cents"), Op.GTE, (claim_cents,)), *_coverage(service_day)]
     return ProofRequest.new(s, issuers, queries, scope, today)
+
+
+@dataclass(frozen=True)
+class PresetParam:
+    """A preset's parameter. `kind` fixes its type and how it is written: `integer` a number in min..max,
+    `date` a day (today when not given), `money` integer cents (0 ≤ x < 2⁶⁴), `codes` 1..max_items slot values."""
+
+    name: str
+    kind: str
+    required: bool = True
+    min: int | None = None
+    max: int | None = None
+    max_items: int | None = None
+
+    def to_json(self, value) -> object:
+        """The value as stored beside a request and said in words (handoff.about): dates ISO, big numbers text."""
+        if self.kind == "date":
+            return value.isoformat()
+        if self.kind == "money":
+            return str(value)
+        if self.kind == "codes":
+            return [str(v) for v in value]
+        return value
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A question verifiers ask often: its schema, its parameters, and the request it builds.
+
+    `make(today, issuers, scope, **params)` receives every parameter, dates defaulted to today."""
+
+    name: str
+    schema: cr.Schema
+    params: tuple[PresetParam, ...]
+    make: Callable[..., ProofRequest]
+
+    def missing(self, given: Mapping[str, object]) -> list[str]:
+        return [p.name for p in self.params if p.required and given.get(p.name) is None]
+
+    def resolve(self, given: Mapping[str, object], today: dt.date) -> dict:
+        """Every parameter's value, a date not given being today (its missing() must be empty)."""
+        return {p.name: today if p.kind == "date" and given.get(p.name) is None else given.get(p.name)
+                for p in self.params}
+
+    def build(self, given: Mapping[str, object], today: dt.date, issuers: Sequence[str], scope: str) -> ProofRequest:
+        return self.make(today, issuers, scope, **self.resolve(given, today))
+
+    def to_json(self, resolved: Mapping[str, object]) -> dict:
+        return {p.name: p.to_json(resolved[p.name]) for p in self.params}
+
+
+_DAY = PresetParam("day", "date", required=False)
+
+# The preset registry: the API's schema and checks, the CLI and the words (service/presets.py) derive from it.
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("age_at_least", cr.PERSON, (PresetParam("years", "integer", min=0, max=150),),
+           lambda today, issuers, scope, years: age_at_least(years, today, issuers, scope)),
+    Preset("insured_on", cr.INSURANCE, (_DAY,),
+           lambda today, issuers, scope, day: insured_on(day, today, issuers, scope)),
+    Preset("reimbursable", cr.INSURANCE,
+           (PresetParam("claim_cents", "money", min=0), PresetParam("covered_plans", "codes", max_items=8), _DAY),
+           lambda today, issuers, scope, claim_cents, covered_plans, day:
+           reimbursable(covered_plans, claim_cents, day, today, issuers, scope)),
+)}
 
 
 @dataclass(frozen=True)

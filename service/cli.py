@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from circuits.credential_query import DEFAULT_DEPTH
+
 from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
 from .cli_ceremony import ceremony_app
@@ -33,7 +35,7 @@ app.add_typer(ceremony_app, name="ceremony")
 @app.command()
 def setup(
     keys: Path = typer.Option(None, help="keys root (default: $ZKELIG_KEYS or .zkelig/keys)"),
-    depth: int = typer.Option(20, min=1, max=32, help="issuer tree depth"),
+    depth: int = typer.Option(DEFAULT_DEPTH, min=1, max=32, help="issuer tree depth"),
     queries: int = typer.Option(4, "--queries", "-q", min=1, max=16, help="queries per proof (Q)"),
     values: int = typer.Option(8, "--values", "-m", min=2, max=16, help="values per query (M)"),
 ) -> None:

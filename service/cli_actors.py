@@ -16,6 +16,8 @@ from pathlib import Path
 
 import typer
 
+from circuits.requests import PRESETS
+
 admin_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="API keys and issuer registration (admin key)."
 )
@@ -201,13 +203,15 @@ def rotate_key(issuer: str, new_key_file: Path = typer.Argument(..., help="the n
 
 @verifier_app.command("request")
 def request(verifier: str, scope: str, issuers: list[str] = typer.Option(..., "--issuer"),
-            preset: str = typer.Option("age_at_least", help="age_at_least, insured_on or reimbursable"),
+            preset: str = typer.Option("age_at_least", help=f"one of {', '.join(PRESETS)}"),
             years: int = typer.Option(None), day: str = typer.Option(None, help="YYYY-MM-DD"),
             plan: list[int] = typer.Option(None, "--plan", help="a covered plan (repeat)"),
             claim_cents: int = typer.Option(None), url: str = URL, api_key: str = API_KEY) -> None:
     """Create a proof request from a preset; give its request_id to the holder. Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
 
+    if preset not in PRESETS:
+        fail(f"--preset {preset!r} is not a preset: give one of {', '.join(PRESETS)}")
     try:
         when = dt.date.fromisoformat(day) if day else None
     except ValueError:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from circuits.credential_query import DEFAULT_DEPTH
+
 from .cli_errors import connection_problem, fail
 
 
@@ -50,7 +52,7 @@ def audit_command(
                                   "with --follow, repeat it for every copy of the ledger to compare"),
     public_key: str = typer.Option(None, help="the ledger's Ed25519 public key, hex or base64"),
     key_file: Path = typer.Option(None, help="the ledger's key file (its public half is used)"),
-    tree_depth: int = typer.Option(20, min=1, max=32, help="issuer tree depth"),
+    tree_depth: int = typer.Option(DEFAULT_DEPTH, min=1, max=32, help="issuer tree depth"),
     follow: bool = typer.Option(False, "--follow", help="keep following the ledger (see service/cli_monitor.py)"),
     checkpoint: list[Path] = typer.Option(None, help="with --follow: a checkpoint seen elsewhere, to compare"),
     state: Path = typer.Option(None, help="with --follow: the monitor's state file (created if absent)"),
@@ -102,8 +104,7 @@ def audit_command(
         except StoreUnavailable as err:
             fail(f"cannot open {redacted(db)}: {err}; check that the database is running and the URL is right")
     from rich.console import Console  # here, not at the top: every other command starts without rich
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
     console = Console(stderr=True)

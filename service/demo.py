@@ -127,8 +127,8 @@ def run_demo(data_dir: Path | None = None) -> int:
     from .client import ApiAuditSource, ApiError, ZkeligClient
     from .deps import state_of
     from .funds import Opening
-    from .ledger import IssuerKey
     from .keys import ensure_keys
+    from .ledger import IssuerKey
     from .ledger.audit import audit
     from .settings import Settings
     from .verification import verify_receipt_signature

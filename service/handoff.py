@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 
-from circuits.requests import Presentation, ProofRequest
+from circuits.requests import PRESETS, Presentation, ProofRequest
 from zkcore.groth16 import Proof, public_inputs_from_snarkjs
 
 from .problems import Problem
@@ -39,14 +39,9 @@ def about(body: ProofRequestCreate, request: ProofRequest, created_ms: int, ttl_
         raise Problem(422, "invalid_request", f"ttl_s may not exceed the service's request lifetime ({int(ttl_s)} s)")
     lifetime = body.ttl_s if body.ttl_s is not None else ttl_s
     params: dict = {}
-    if body.preset == "age_at_least":
-        params = {"years": body.params.years}
-    elif body.preset == "insured_on":
-        params = {"day": (body.params.day or request.today).isoformat()}
-    elif body.preset == "reimbursable":
-        params = {"claim_cents": str(body.params.claim_cents),
-                  "covered_plans": [str(p) for p in body.params.covered_plans],
-                  "day": (body.params.day or request.today).isoformat()}
+    if body.preset is not None:
+        preset = PRESETS[body.preset]
+        params = preset.to_json(preset.resolve(body.params.model_dump(), request.today))
     return {"preset": body.preset, "params": params, "expires_at_ms": created_ms + int(lifetime * 1000)}
 
 

@@ -5,48 +5,59 @@ GET /v1/presets and read by service/web/shared/words.js), so the desk, the walle
 the same thing the same way. A template names its parameters in braces; each parameter has a kind that
 says how it is written: `integer` as a number, `date` as a date, `money` as an amount, `codes` as a list.
 
-The request a preset builds is fixed by the server (circuits.requests), so a label here can never say
-one thing while the proof checks another.
+The request a preset builds is fixed by the server (circuits.requests.PRESETS, which also gives each
+parameter's kind and bounds), so a label here can never say one thing while the proof checks another.
+Adding a preset: add it to circuits.requests.PRESETS and its words to WORDS here.
 """
 
 from __future__ import annotations
 
 from circuits import credentials as cr
 from circuits.credential_query import Op
+from circuits.requests import PRESETS as BUILDERS
 
 CURRENCY = "EUR"  # money slots hold integer cents of this currency
 LOCALE = "en-GB"  # how pages write dates and amounts: 12 May 1990, €1,250.00
 
-PRESETS: dict[str, dict] = {
+# Each preset's words; a parameter's words are its label and the default a form starts from.
+WORDS: dict[str, dict] = {
     "age_at_least": {
-        "schema": "person.v1",
-        "params": [{"name": "years", "kind": "integer", "label": "Minimum age in years", "required": True,
-                    "min": 0, "max": 150, "default": 18}],
+        "params": {"years": {"label": "Minimum age in years", "default": 18}},
         "label": "Age: at least a number of years",
         "title": "Age at least {years}",
         "question": "Are you {years} or older?",
         "accepted": "Eligible: {years} or older",
     },
     "insured_on": {
-        "schema": "insurance.v1",
-        "params": [{"name": "day", "kind": "date", "label": "Day of care", "required": False, "default": "today"}],
+        "params": {"day": {"label": "Day of care", "default": "today"}},
         "label": "Insurance: insured on a day",
         "title": "Insured on {day}",
         "question": "Are you insured on {day}?",
         "accepted": "Eligible: insured on {day}",
     },
     "reimbursable": {
-        "schema": "insurance.v1",
-        "params": [{"name": "claim_cents", "kind": "money", "label": "Claim amount", "required": True, "min": 0},
-                   {"name": "covered_plans", "kind": "codes", "label": "Plans that cover it", "required": True,
-                    "max_items": 8},
-                   {"name": "day", "kind": "date", "label": "Day of care", "required": False, "default": "today"}],
+        "params": {"claim_cents": {"label": "Claim amount"}, "covered_plans": {"label": "Plans that cover it"},
+                   "day": {"label": "Day of care", "default": "today"}},
         "label": "Claim: reimbursable under the plan",
         "title": "Claim of {claim_cents} on {day}, plans {covered_plans}",
         "question": "Is a claim of {claim_cents} on {day} reimbursable under your plan (plans {covered_plans})?",
         "accepted": "Eligible: a claim of {claim_cents} on {day} is reimbursable",
     },
 }
+
+
+
+def _served(name: str) -> dict:
+    """A preset as pages read it: its schema and typed parameters from the builder, in its words."""
+    preset, words = BUILDERS[name], WORDS[name]
+    params = []
+    for p in preset.params:
+        bounds = {k: v for k, v in (("min", p.min), ("max", p.max), ("max_items", p.max_items)) if v is not None}
+        params.append({"name": p.name, "kind": p.kind, "required": p.required, **bounds, **words["params"][p.name]})
+    return {"schema": preset.schema.name, **words, "params": params}
+
+
+PRESETS: dict[str, dict] = {name: _served(name) for name in BUILDERS}
 
 # Why a presentation was refused (the receipt's reason code), for the verifier and the holder alike.
 # Presets may say it more precisely in their own words (REFUSALS_BY_PRESET).

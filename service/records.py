@@ -30,6 +30,7 @@ _SCHEMA = [
     " created_ms {int} NOT NULL)",
 ]
 ROLES = ("admin", "issuer", "verifier", "auditor")
+MINTABLE_ROLES = ROLES[1:]  # the only admin key is ZKELIG_ADMIN_KEY: none is minted, so none outlives its removal
 KEY_ID_BYTES = 8  # a key's public id: the first bytes of its hash (names it in lists, reveals nothing of it)
 
 
@@ -80,8 +81,8 @@ class Records:
     # primary-key lookup costs less than the rest of any request.
 
     def create_key(self, role: str, subject: str = "") -> str:
-        if role not in ROLES or role == "admin":  # the only admin is ZKELIG_ADMIN_KEY: none outlives its removal
-            raise ValueError(f"role must be one of {ROLES[1:]}")
+        if role not in MINTABLE_ROLES:
+            raise ValueError(f"role must be one of {MINTABLE_ROLES}")
         api_key = "zk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         with self.store.write(ledger_lock=False) as tx:
             tx.execute("INSERT INTO api_keys (key_hash, role, subject, created_ms) VALUES (?, ?, ?, ?)",

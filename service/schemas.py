@@ -5,9 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="an organisation id")]
+from circuits.credential_query import Op
+from circuits.requests import PRESETS, PresetParam
+
+from .ledger.entries import ID_PATTERN
+from .records import MINTABLE_ROLES
+
+Id = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}$", description="an organisation id")]
 Decimal = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="a field element in decimal")]
 
 
@@ -27,7 +33,7 @@ class IssuerCreated(BaseModel):
 
 
 class ApiKeyRequest(Strict):
-    role: Literal["issuer", "verifier", "auditor"] = Field(
+    role: Literal[MINTABLE_ROLES] = Field(
         description="the API mints no admin keys: the only admin key is ZKELIG_ADMIN_KEY")
     subject: Annotated[str, Field(max_length=63)] = ""
 
@@ -43,7 +49,7 @@ class ApiKeyList(BaseModel):
     keys: list[ApiKeyInfo]
 
 
-ScopeName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
+ScopeName = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}" + r"/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
                                  description="a shared scope: <namespace>/<name>, e.g. insurance-enrolment/2026")]
 
 
@@ -116,21 +122,41 @@ SlotValue = Annotated[StrictInt, Field(ge=0, lt=2**64)]
 
 class QueryBody(Strict):
     slot: Annotated[StrictInt, Field(ge=0, le=7)]
-    op: Literal["NOOP", "EQ", "NE", "LT", "LTE", "GT", "GTE", "IN", "NIN", "BETWEEN", "NOT_BETWEEN"]
+    op: Literal[tuple(Op.__members__)]  # the circuit's operators, by name
     values: Annotated[list[SlotValue], Field(max_length=16)] = []
 
 
-class PresetParams(Strict):
-    years: Annotated[StrictInt, Field(ge=0, le=150)] | None = None
-    day: dt.date | None = None
-    covered_plans: Annotated[list[SlotValue], Field(min_length=1, max_length=8)] | None = None
-    claim_cents: SlotValue | None = None
+def _param_type(param: PresetParam) -> object:
+    """The JSON shape of a preset parameter of this kind (circuits.requests.PresetParam)."""
+    if param.kind == "integer":
+        return Annotated[StrictInt, Field(ge=param.min, le=param.max)]
+    if param.kind == "date":
+        return dt.date
+    if param.kind == "money":
+        return SlotValue
+    if param.kind == "codes":
+        return Annotated[list[SlotValue], Field(min_length=1, max_length=param.max_items)]
+    raise ValueError(f"preset parameter {param.name} has unknown kind {param.kind!r}")
+
+
+def _preset_params() -> type[Strict]:
+    """Every preset's parameters, all optional here (the router says which preset needs which)."""
+    fields: dict[str, tuple] = {}
+    for preset in PRESETS.values():
+        for param in preset.params:
+            shape = (_param_type(param) | None, None)
+            if fields.setdefault(param.name, shape) != shape:
+                raise ValueError(f"presets disagree on parameter {param.name}")
+    return create_model("PresetParams", __base__=Strict, **fields)
+
+
+PresetParams = _preset_params()
 
 
 class ProofRequestCreate(Strict):
     scope: Annotated[str, Field(min_length=1, max_length=200)]
     issuers: Annotated[list[Id], Field(min_length=1, max_length=32)]
-    preset: Literal["age_at_least", "insured_on", "reimbursable"] | None = None
+    preset: Literal[tuple(PRESETS)] | None = None
     params: PresetParams = PresetParams()
     schema_name: Annotated[str | None, Field(alias="schema", max_length=64)] = None
     queries: Annotated[list[QueryBody], Field(max_length=16)] = []

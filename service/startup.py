@@ -127,12 +127,12 @@ def _circuit_registered(store, key: LedgerKey, settings: Settings, keys: KeySet,
         raise Refused(f"the ledger in {shown} is damaged ({err})") from None
     try:
         name = circuit_name(settings.tree_depth, settings.queries, settings.values)
-        registered = ledger.circuits.get(name)
+        registered = ledger.circuit_digest(name)
         if registered is None:
             try:
                 ledger.register_circuit(name, bytes.fromhex(keys.vk_digest))
             except DuplicateRegistration:  # another service registered it meanwhile
-                registered = ledger.circuits.get(name)
+                registered = ledger.circuit_digest(name)
         if registered is not None and registered.hex() != keys.vk_digest:
             raise Refused(f"the ledger in {shown} registered another verification key for {name} "
                           f"(sha256 {registered.hex()}): use the keys directory it was set up with (ZKELIG_KEYS)")

@@ -53,12 +53,12 @@ def build_state(settings: Settings) -> ServiceState:
     keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
     credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
     circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)
-    if ledger.circuits.get(circuit) is None:
+    if ledger.circuit_digest(circuit) is None:
         try:
             ledger.register_circuit(circuit, bytes.fromhex(keys.vk_digest))
         except DuplicateRegistration:  # another replica registered it first
             pass
-    if ledger.circuits.get(circuit, bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
+    if (ledger.circuit_digest(circuit) or bytes.fromhex(keys.vk_digest)).hex() != keys.vk_digest:
         raise RuntimeError(f"the ledger registered another verification key for {circuit}")
     state = ServiceState(settings, ledger, Records(store, settings.clock), keys, circuit,
                          BatchVerifier(keys.vk, settings.verify_batch_max),

@@ -29,8 +29,7 @@ from zkcore.groth16.keys import VerifyingKey
 
 from .batching import next_batch
 from .funds import Opening, claim_cents
-from .ledger import Ledger, NullifierReused
-from .ledger.ledger import ClaimRefused
+from .ledger import ClaimRefused, Ledger, NullifierReused
 from .ledger.checkpoint import verify_signature
 from .ledger.entries import SCOPE_PATTERN
 from .stats import record_refusal
@@ -107,7 +106,7 @@ async def decide(ledger: Ledger, verifier: BatchVerifier, body: dict, request: P
 
     A coroutine: it waits for the batch verifier and the ledger writer without holding a thread."""
     ledger.refresh()  # another replica may have revoked since we last looked
-    roots = {presentation.issuer: ledger.accepted_roots(presentation.issuer)} if presentation.issuer in ledger.issuers else {}
+    roots = {presentation.issuer: ledger.accepted_roots(presentation.issuer)} if ledger.has_issuer(presentation.issuer) else {}
     checked = check_presentation(request, presentation, roots, proof)
     if checked is None:
         root_ok = presentation.root in roots.get(presentation.issuer, ())

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from issuers import issue_retrying, register
+
 from service.ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 
 

@@ -95,7 +95,7 @@ def test_tiles_give_every_leaf_its_path_without_naming_it(service):
             tiles[(level, index)] = decode_tile(response.content, 1 << height)
             fetched[(level, index)] = response
         path, root = path_from_tiles(depth, leaf, tiles)
-        tree = state.ledger.issuers["registry"].tree
+        tree = state.ledger._state.issuers["registry"].tree
         assert path == tree.path(leaf) and root == state.ledger.issuer_root("registry")
         assert root in state.ledger.accepted_roots("registry")
         assert (tiles[(0, leaf >> 8)][leaf % 256] == 0) == (leaf in REVOKED)

@@ -70,6 +70,7 @@ def test_setup_generates_once_then_reuses(tmp_path):
 
 def test_audit_command_on_a_database(tmp_path):
     from issuers import issue, register
+
     from service.ledger import Ledger, LedgerKey, open_store
 
     url, key_file = f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path / "ledger.key"
@@ -172,3 +173,15 @@ def test_serve_refuses_to_start_on_missing_or_mismatched_state(tmp_path, query_k
     LedgerKey.load_or_create(data / "ledger.key")  # a different key
     said = one_line_failure(_serve(keys_root=keys_root, data=data))
     assert "did not sign the ledger" in said
+
+
+def test_verifier_request_names_the_presets_and_refuses_another_in_one_line():
+    from circuits.requests import PRESETS
+
+    helped = zkelig("verifier", "request", "--help")
+    assert helped.returncode == 0 and all(name in helped.stdout for name in PRESETS)
+    out = zkelig("verifier", "request", "hospital-a", "hospital-a/x", "--issuer", "registry", "--preset", "age_at_most",
+                 "--url", "http://127.0.0.1:1", "--api-key", "k")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    message = (out.stdout + out.stderr).strip()
+    assert message.count("\n") == 0 and "age_at_most" in message and "insured_on" in message, message

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import g1_from_ecc, g1_to_ecc, g2_from_ecc, g2_to_ecc
 from py_ecc import optimized_bn128 as ob
 
-from oracle import g1_from_ecc, g1_to_ecc, g2_from_ecc, g2_to_ecc
 from zkcore import field
 from zkcore.curve import G1, G2, msm
 from zkcore.errors import InvalidEncoding, NotInSubgroup, NotOnCurve, ZkError

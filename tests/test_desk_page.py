@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+
 from service.receipts import check_receipt
 
 

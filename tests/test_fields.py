@@ -1,6 +1,7 @@
 """Fq and Fr kernels against Python integers, Fq2 kernels against the pure-Python Fq2 and py_ecc."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from py_ecc.fields import optimized_bn128_FQ2 as FQ2
@@ -11,8 +12,6 @@ from zkcore.kernels import batch as kb
 from zkcore.kernels import fields as kf
 from zkcore.kernels import tower as kt
 from zkcore.params import P, R
-
-import pytest
 
 fq = st.integers(min_value=0, max_value=P - 1)
 fr = st.integers(min_value=0, max_value=R - 1)

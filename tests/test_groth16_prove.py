@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from zkcore import poly
 from zkcore.errors import InvalidEncoding
 from zkcore.groth16 import (
     VerifyingKey,
@@ -20,7 +21,6 @@ from zkcore.groth16 import (
     verify,
 )
 from zkcore.params import R
-from zkcore import poly
 
 
 def test_zkey_header_matches_the_exported_verification_key(workload):

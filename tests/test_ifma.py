@@ -10,9 +10,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from zkcore import field
-from zkcore.kernels import ifma
+from zkcore.kernels import ifma, poseidon_ifma
 from zkcore.kernels import poseidon as kpos
-from zkcore.kernels import poseidon_ifma
 from zkcore.params import R
 from zkcore.poseidon import _lane_kernel_constants, _sparse_kernel_params
 from zkcore.poseidon_params import poseidon_params, sparse_permutation, sparse_poseidon

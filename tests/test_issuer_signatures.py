@@ -5,8 +5,8 @@ rotation is signed by the key it replaces, and an operator who appends a leaf wi
 import time
 
 import pytest
-
 from issuers import issue, key_for, register, signed
+
 from service.ledger import BadStatement, IssuerKey, Ledger, LedgerKey, SignedIssuance, StaleStatement, open_store
 from service.ledger import entries as e
 from service.ledger import statements as st
@@ -100,8 +100,8 @@ def _operator_appends(ledger, entries_for) -> int:
     issuer's tree and sign a head over them, bypassing the issuer-signature checks. Returns the first index."""
     with ledger.store.write() as tx, ledger._state_lock:
         ledger._catch_up(tx)
-        state = ledger.issuers["insurer-a"]
-        first, leaf_index = ledger.log.size, state.tree.size
+        state = ledger._state.issuers["insurer-a"]
+        first, leaf_index = ledger._state.log_range.size, state.tree.size
         state.tree.extend([777])
         staged = [e.Commitment("insurer-a", leaf_index, 777), *entries_for(leaf_index, state.tree.root),
                   e.IssuerRoot("insurer-a", state.tree.size, state.tree.root)]

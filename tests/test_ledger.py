@@ -6,6 +6,7 @@ import threading
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from issuers import issue, key_for, register, revoke, signed
 
 from service.ledger import (
     BadRevocation,
@@ -25,8 +26,6 @@ from zkcore.errors import InvalidEncoding, InvalidProof
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import verify_path
 from zkcore.params import R
-
-from issuers import issue, register, revoke, signed
 
 DEPTH = 8
 ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
@@ -316,3 +315,19 @@ def test_a_replica_sees_another_replicas_revocation_at_once(store_url):
     finally:
         a.close()
         b.close()
+
+
+def test_readers_get_copies_of_the_registries(ledger):
+    """Public state is read through methods that take the lock and hand out copies, never the live dicts."""
+    assert not ledger.has_issuer("insurer-a") and ledger.circuit_digest("credential-query-d20-q4-m8") is None
+    populate(ledger)
+    digest = hashlib.sha256(b"vk").digest()
+    assert ledger.has_issuer("insurer-a") and not ledger.has_issuer("insurer-b")
+    assert ledger.circuit_digest("credential-query-d20-q4-m8") == digest
+    issuers = ledger.registered_issuers()
+    assert sorted(issuers) == ["insurer-a", "registry"]
+    assert issuers["insurer-a"].public_key == key_for("insurer-a").public_key and issuers["insurer-a"].rotation == 0
+    issuers.clear()  # a copy: the ledger's own registry is untouched
+    assert ledger.has_issuer("insurer-a") and sorted(ledger.registered_issuers()) == ["insurer-a", "registry"]
+    with pytest.raises(DuplicateRegistration):
+        ledger.register_circuit("credential-query-d20-q4-m8", digest)

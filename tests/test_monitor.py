@@ -40,7 +40,7 @@ def served(ledger: Ledger) -> LocalServer:
 
 
 def grow(ledger: Ledger, n: int, tag: int) -> None:
-    if "insurer-a" not in ledger.issuers:
+    if not ledger.has_issuer("insurer-a"):
         register(ledger, "insurer-a")
     for k in range(n):
         issue(ledger, "insurer-a", [tag * 1000 + k])

@@ -13,8 +13,8 @@ from py_ecc.fields import optimized_bn128_FQ2 as FQ2
 import zkcore.msm
 from zkcore import field
 from zkcore.curve import G1, G2
-from zkcore.kernels import glv
 from zkcore.kernels import curve as kc
+from zkcore.kernels import glv
 from zkcore.kernels import msm_affine as ka
 from zkcore.kernels.curve import signed_digits
 from zkcore.msm import FixedBases

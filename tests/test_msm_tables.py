@@ -4,11 +4,10 @@ import random
 
 import numpy as np
 import pytest
-
-import zkcore.msm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import zkcore.msm
 from zkcore import field
 from zkcore.curve import G1, G2
 from zkcore.kernels import ifma, msm_lanes

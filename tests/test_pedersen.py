@@ -5,9 +5,9 @@ import hashlib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from oracle import g1_from_ecc
 from py_ecc import optimized_bn128 as ob
 
-from oracle import g1_from_ecc
 from zkcore import pedersen
 from zkcore.curve import G1
 from zkcore.errors import InvalidEncoding

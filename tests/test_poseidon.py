@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import load_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import load_vectors
 from zkcore import field
 from zkcore.errors import InvalidEncoding
 from zkcore.params import R

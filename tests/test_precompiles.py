@@ -1,8 +1,8 @@
 """EIP-196/197 precompiles against go-ethereum's vectors, plus our own failing pairing cases."""
 
 import pytest
-
 from conftest import load_vectors
+
 from zkcore.curve import G1, G2
 from zkcore.errors import InvalidEncoding, NotOnCurve, ZkError
 from zkcore.params import P, R

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[1]

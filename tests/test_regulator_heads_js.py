@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import in_ci
+
 from service.ledger import Ledger, LedgerKey, open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,7 +35,7 @@ def service(tmp_path_factory, query_keys):
                               keys_dir=query_keys.directory.parent, holder_rate_per_minute=100_000, request_ttl_s=600))
     with TestClient(app) as http:
         admin = ZkeligClient("http://testserver", ADMIN, transport=http._transport)
-        registry = admin.enrol_issuer("registry")  # holds the signing key that issuing needs
+        registry = admin.enrol_issuer("registry")  # holds the key that signs what it issues
         hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         yield dict(app=app, clock=clock, admin=admin, registry=registry, hospital=hospital, phone=admin.with_key(""))
 
@@ -155,3 +155,69 @@ def test_strong_admin_keys_pass():
 
     for key in (secrets.token_urlsafe(16), secrets.token_urlsafe(32), secrets.token_hex(16), ADMIN, ""):
         assert weak_admin_key(key) is None, key
+
+
+# --- the preset registry: one table (circuits.requests.PRESETS), its words, the API and the CLI -----------------
+
+def _sample(param) -> object:
+    """A valid value of a preset parameter, at its lower bound where it has one."""
+    return {"integer": param.min, "date": "2026-05-01", "money": 12_345, "codes": [3, 7]}[param.kind]
+
+
+def test_every_preset_has_words_and_every_word_a_preset():
+    from circuits.requests import PRESETS
+    from service import presets
+
+    assert set(presets.WORDS) == set(PRESETS)
+    for name, preset in PRESETS.items():
+        assert set(presets.WORDS[name]["params"]) == {p.name for p in preset.params}, name
+    served = presets.registry()["presets"]
+    assert [p["name"] for p in served["reimbursable"]["params"]] == ["claim_cents", "covered_plans", "day"]
+    assert served["age_at_least"]["params"][0] | {} == {"name": "years", "kind": "integer", "required": True,
+                                                        "min": 0, "max": 150, "label": "Minimum age in years",
+                                                        "default": 18}
+
+
+@pytest.mark.parametrize("name", ["age_at_least", "insured_on", "reimbursable"])
+def test_the_api_accepts_each_preset_and_refuses_it_without_its_parameters(service, name):
+    from circuits.requests import PRESETS
+
+    preset = PRESETS[name]
+    params = {p.name: _sample(p) for p in preset.params}
+    made = _create(service, {"issuers": ["registry"], "preset": name, "params": params})
+    assert made["preset"] == name and made["request"]["schema"] == preset.schema.name
+    for p in preset.params:
+        assert made["params"][p.name] == p.to_json(dt.date(2026, 5, 1) if p.kind == "date" else params[p.name])
+    required = [p.name for p in preset.params if p.required]
+    if required:
+        with pytest.raises(ApiError) as err:
+            _create(service, {"issuers": ["registry"], "preset": name, "params": {}})
+        assert (err.value.status, err.value.code) == (422, "invalid_request")
+        assert all(f"params.{p}" in str(err.value) for p in required)
+
+
+def test_every_preset_in_the_table_is_tested_above():
+    from circuits.requests import PRESETS
+
+    assert sorted(PRESETS) == ["age_at_least", "insured_on", "reimbursable"]  # a new preset: add it to the list
+
+
+def test_the_api_refuses_an_unknown_preset_and_out_of_bounds_parameters(service):
+    for body in ({"preset": "age_at_most", "params": {"years": 18}},
+                 {"preset": "age_at_least", "params": {"years": 151}},
+                 {"preset": "reimbursable", "params": {"claim_cents": 1, "covered_plans": list(range(9))}}):
+        with pytest.raises(ApiError) as err:
+            _create(service, {"issuers": ["registry"], **body})
+        assert err.value.status == 422, body
+
+
+def test_every_operator_has_words_and_an_arity():
+    from circuits.credential_query import Op
+    from service import presets
+    from service.schemas import QueryBody
+
+    assert set(presets.OPERATORS) == set(Op.__members__)
+    assert {op.name: op.arity for op in Op if op.arity != (1, 1)} == {
+        "NOOP": (0, 0), "IN": (1, None), "NIN": (1, None), "BETWEEN": (2, 2), "NOT_BETWEEN": (2, 2)}
+    for op in Op:
+        assert QueryBody(slot=0, op=op.name).op == op.name  # the API takes each operator by name

@@ -3,8 +3,8 @@
 import base64
 
 import pytest
-
 from conftest import load_vectors
+
 from zkcore.errors import InvalidProof
 from zkcore.merkle import rfc6962 as log
 

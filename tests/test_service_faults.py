@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import in_ci
 from served import ADMIN, children, serving
+
 from service.client import ApiAuditSource
 from service.ledger.audit import audit
 
@@ -157,6 +157,8 @@ def _fill(mount: Path) -> Path:
 def test_ledger_on_a_full_disk_refuses_then_recovers_in_process(tmp_path):
     """The same fault without HTTP: StoreUnavailable (not a driver error), the writer thread lives,
     reads answer from the last committed state, and writes resume once space is back."""
+    from issuers import issue, register
+
     from service.ledger import Ledger, LedgerKey, StoreUnavailable, open_store
 
     mount = tmp_path / "disk"
@@ -164,13 +166,13 @@ def test_ledger_on_a_full_disk_refuses_then_recovers_in_process(tmp_path):
     try:
         ledger = Ledger(open_store(f"sqlite:///{mount / 'ledger.db'}"), LedgerKey.load_or_create(mount / "ledger.key"),
                         tree_depth=8)
-        ledger.register_issuer("before", bytes(32))
-        ledger.issue("before", [7])
+        register(ledger, "before")  # issuance is signed by the issuer's key (tests/issuers.py)
+        issue(ledger, "before", [7])
         filler = _fill(mount)
         refused = None
         for i in range(3000):
             try:
-                ledger.issue("before", list(range(1, 65)))
+                issue(ledger, "before", list(range(1, 65)))
             except StoreUnavailable as err:
                 refused = err
                 break

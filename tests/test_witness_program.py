@@ -12,8 +12,8 @@ import pytest
 from circuits import credentials as cr
 from circuits import witness_program as wp
 from circuits.credential_query import PUBLIC_INPUTS, CredentialQuery, Op, Query, credential_query_circuit
-from circuits.requests import ProofRequest, circuit_inputs
 from circuits.dsl import Circuit, Public, Secret, inverse_hint
+from circuits.requests import ProofRequest, circuit_inputs
 from zkcore.errors import InvalidEncoding, Unsatisfied
 from zkcore.merkle.poseidon_tree import PoseidonTree
 from zkcore.params import R

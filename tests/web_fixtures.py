@@ -26,7 +26,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[1]

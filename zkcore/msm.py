@@ -14,8 +14,7 @@ import numba
 import numpy as np
 
 from .kernels import curve as kc
-from .kernels import glv, ifma
-from .kernels import msm_lanes
+from .kernels import glv, ifma, msm_lanes
 from .kernels import msm_tables as kt
 from .kernels.curve import signed_digits
 

@@ -5,9 +5,9 @@ Curve E: y² = x³ + 3 over Fq; twist E': y² = x³ + 3/ξ over Fq2 = Fq[u]/(u²
 X = 4965661367192848881: P = 36X⁴ + 36X³ + 24X² + 6X + 1, R = 36X⁴ + 36X³ + 18X² + 6X + 1.
 """
 
-X = 4965661367192848881
-P = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+from .kernels.constants import P, R, X  # defined once, where the kernels can import them too
+
+__all__ = ["B1", "B2", "G1_GENERATOR", "G2_GENERATOR", "P", "R", "X"]
 
 B1 = 3
 # 3/ξ in Fq2, as (real, imaginary).

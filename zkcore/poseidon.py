@@ -14,9 +14,8 @@ import numpy as np
 
 from . import field
 from .errors import InvalidEncoding
-from .kernels import ifma
+from .kernels import ifma, poseidon_ifma
 from .kernels import poseidon as kpos
-from .kernels import poseidon_ifma
 from .params import R
 from .poseidon_params import MAX_WIDTH, sparse_poseidon
 

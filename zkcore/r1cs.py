@@ -5,8 +5,8 @@ Wire 0 is the constant 1, wires 1..ℓ the public inputs (snarkjs's order), then
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from .errors import Unsatisfied
 from .params import R

@@ -1,17 +1,17 @@
 """The compact, append-only ledger: entries in an RFC 6962 log with signed heads."""
 
 from .checkpoint import LedgerKey, Receipt, SignedHead
-from .ledger import (
+from .errors import (
     BadRevocation,
     BadStatement,
     ClaimRefused,
     DuplicateRegistration,
-    Ledger,
     LedgerError,
     NullifierReused,
     StaleStatement,
     UnknownIssuer,
 )
+from .ledger import IssuerInfo, Ledger
 from .statements import IssuerKey, SignedIssuance
 from .store import NoLedger, PostgresStore, SqliteStore, Store, StoreUnavailable, open_store, redacted
 
@@ -19,6 +19,7 @@ __all__ = [
     "BadRevocation",
     "BadStatement",
     "ClaimRefused",
+    "IssuerInfo",
     "IssuerKey",
     "DuplicateRegistration",
     "Ledger",

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from circuits.credential_query import DEFAULT_DEPTH
 from zkcore.errors import InvalidEncoding, ZkError
 from zkcore.merkle import rfc6962
 from zkcore.merkle.poseidon_tree import PoseidonTree
@@ -33,7 +34,6 @@ from zkcore.merkle.poseidon_tree import PoseidonTree
 from . import entries as e
 from . import statements as st
 from .checkpoint import SignedHead, verify_signature
-from .ledger import DEFAULT_TREE_DEPTH
 from .log import CompactRange, StoredNodes
 
 CHUNK = 8192
@@ -189,7 +189,7 @@ class _Replay:
                                    first)
 
 
-def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_TREE_DEPTH,
+def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_DEPTH,
           progress: Callable[[int, int], None] = lambda done, total: None) -> AuditReport:
     report = AuditReport()
     replay = _Replay(tree_depth)

@@ -21,7 +21,7 @@ def create_key(body: ApiKeyRequest, state: FreshState) -> ApiKeyCreated:
     """A new API key; issuer and verifier keys act only for their subject."""
     if body.role in ("issuer", "verifier") and not body.subject:
         raise Problem(422, "invalid_request", f"a {body.role} key needs a subject")
-    if body.role == "issuer" and body.subject not in state.ledger.issuers:
+    if body.role == "issuer" and not state.ledger.has_issuer(body.subject):
         raise Problem(404, "unknown_issuer", f"issuer {body.subject} is not registered")
     if body.role == "verifier" and any(name.split("/", 1)[0] == body.subject for name in state.records.scopes()):
         # a verifier owns <id>/…: one named like a shared scope's namespace would own that scope

@@ -30,7 +30,7 @@ from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityRe
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 
-from circuits.requests import age_at_least, insured_on, reimbursable
+from circuits.requests import PRESETS
 
 from .. import presets
 from ..deps import state_of
@@ -146,7 +146,7 @@ def _issuer(parsed: CoverageEligibilityRequest, state) -> str:
         raise FhirError(400, "required",
                         "insurer must name the issuer: identifier.value or reference Organization/<id>")
     state.ledger.refresh()
-    if name not in state.ledger.issuers:
+    if not state.ledger.has_issuer(name):
         raise FhirError(404, "not-found", f"unknown insurer {name!r}: no such issuer on this ledger")
     return name
 
@@ -164,6 +164,13 @@ def _money_cents(item) -> int:
     return int(cents)
 
 
+def _preset(name: str, given: dict, today: dt.date, issuer: str, scope: str):
+    """The preset's name, the request it builds and its parameters as stored beside the request."""
+    preset = PRESETS[name]
+    resolved = preset.resolve(given, today)
+    return name, preset.build(resolved, today, [issuer], scope), preset.to_json(resolved)
+
+
 def _build(parsed: CoverageEligibilityRequest, issuer: str, verifier: str, today: dt.date):
     """The preset, its parameters and the scope for a FHIR request."""
     purposes = set(parsed.purpose or [])
@@ -174,12 +181,12 @@ def _build(parsed: CoverageEligibilityRequest, issuer: str, verifier: str, today
         years = min_age[0].valueUnsignedInt
         if years is None or not 0 <= years <= 150:
             raise FhirError(400, "value", "the minimum-age extension takes valueUnsignedInt 0..150")
-        return "age_at_least", age_at_least(years, today, [issuer], fresh), {"years": years}
+        return _preset("age_at_least", {"years": years}, today, issuer, fresh)
     day = parsed.servicedDate
     if day is None:
         raise FhirError(400, "required", "servicedDate is required: the day coverage must be in force")
     if purposes == {"validation"}:
-        return "insured_on", insured_on(day, today, [issuer], fresh), {"day": day.isoformat()}
+        return _preset("insured_on", {"day": day}, today, issuer, fresh)
     if purposes == {"benefits"} or purposes == {"benefits", "validation"}:
         if not parsed.item or len(parsed.item) != 1:
             raise FhirError(400, "value", "a benefits request carries exactly one item: the claim")
@@ -190,8 +197,7 @@ def _build(parsed: CoverageEligibilityRequest, issuer: str, verifier: str, today
         cents = _money_cents(item)
         # A claim is reimbursed once: the request's identifier (the claim number) makes its scope.
         scope = f"{verifier}/claims/{reference}" if reference else fresh
-        params = {"claim_cents": str(cents), "covered_plans": [str(p) for p in plans], "day": day.isoformat()}
-        return "reimbursable", reimbursable(plans, cents, day, today, [issuer], scope), params
+        return _preset("reimbursable", {"claim_cents": cents, "covered_plans": plans, "day": day}, today, issuer, scope)
     raise FhirError(400, "not-supported", "purpose must be validation, or benefits with one item "
                                          "(auth-requirements and discovery are not supported)")
 

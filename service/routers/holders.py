@@ -103,7 +103,7 @@ def _prove(wallet_id: str, body: WalletProve, state) -> dict:
     if answered:
         raise Problem(409, "request_answered", "this proof request was already answered")
     credential = cr.Credential.from_json(stored)
-    if credential.issuer not in state.ledger.issuers or credential.leaf_index is None:
+    if not state.ledger.has_issuer(credential.issuer) or credential.leaf_index is None:
         raise Problem(409, "unknown_issuer", "the credential's issuer is not on this ledger")
     try:
         path = state.ledger.path(credential.issuer, credential.leaf_index)

@@ -50,7 +50,7 @@ def register_issuer(body: IssuerRegistration, _: Principal = Depends(require("ad
 def list_issuers(state: FreshState) -> dict:
     """Registered issuers and their public keys."""
     return {"issuers": [{"name": s.name, "public_key": base64.b64encode(s.public_key).decode(), "rotation": s.rotation}
-                        for s in state.ledger.issuers.values()]}
+                        for s in state.ledger.registered_issuers().values()]}
 
 
 @router.post("/{issuer}/credentials", response_model=IssueResponse, status_code=201)

@@ -103,7 +103,7 @@ def receipt(index: int = Path(ge=0, le=MAX_INDEX), *, state: FreshState) -> dict
 @router.get("/issuers/{issuer}/roots")
 def roots(issuer: Id, state: FreshState) -> dict:
     """The issuer's current root and every root a proof may use now."""
-    if issuer not in state.ledger.issuers:
+    if not state.ledger.has_issuer(issuer):
         raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
     return {"issuer": issuer, "current": str(state.ledger.issuer_root(issuer)),
             "accepted": sorted(str(r) for r in state.ledger.accepted_roots(issuer))}
@@ -114,7 +114,7 @@ def frontier(issuer: Id, state: State) -> dict:
     """The issuer tree's frontier (its next leaf index and root, and what appending needs), its key and
     rotation count, and the ledger's origin: what an issuer signs a new issuance against."""
     state.ledger.refresh()
-    if issuer not in state.ledger.issuers:
+    if not state.ledger.has_issuer(issuer):
         raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
     f = state.ledger.frontier(issuer)
     public_key, rotation = state.ledger.issuer_key(issuer)
@@ -125,7 +125,7 @@ def frontier(issuer: Id, state: State) -> dict:
 @router.get("/issuers/{issuer}/paths/{leaf_index}", response_model=MembershipPath, tags=["holders"])
 def path(issuer: Id, leaf_index: int = Path(ge=0, lt=2**32), *, state: FreshState) -> MembershipPath:
     """A credential's current membership path (leaves are public; the path reveals no attribute)."""
-    if issuer not in state.ledger.issuers:
+    if not state.ledger.has_issuer(issuer):
         raise Problem(404, "unknown_issuer", f"issuer {issuer} is not registered")
     try:
         p = state.ledger.path(issuer, leaf_index)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from circuits import credentials as cr
 from circuits.credential_query import Op, Query
-from circuits.requests import ProofRequest, age_at_least, insured_on, reimbursable
+from circuits.requests import PRESETS, ProofRequest
 
 from ..auth import acting_for, require
 from ..deps import FreshState, State
@@ -32,7 +32,7 @@ def _invalid(rule: str) -> Problem:
 def _check(body: ProofRequestCreate, state) -> None:
     """Refuse what would make a request that no credential can answer, or not the one meant;
     each refusal names the rule."""
-    unknown = [i for i in body.issuers if i not in state.ledger.issuers]
+    unknown = [i for i in body.issuers if not state.ledger.has_issuer(i)]
     if unknown:
         raise Problem(422, "unknown_issuer", f"issuers must be registered on this ledger (GET /v1/issuers); "
                       f"not registered: {', '.join(unknown)}")
@@ -40,7 +40,7 @@ def _check(body: ProofRequestCreate, state) -> None:
     if body.preset is not None and ({"schema_name", "queries"} & given):
         raise _invalid("give either a preset with params, or a schema with queries, not both")
     if body.preset is None and "params" in given:
-        raise _invalid("params belong to a preset (age_at_least, insured_on, reimbursable)")
+        raise _invalid(f"params belong to a preset ({', '.join(PRESETS)})")
     if body.preset is not None or body.schema_name is None:
         return
     schema = cr.schema(body.schema_name)
@@ -48,8 +48,7 @@ def _check(body: ProofRequestCreate, state) -> None:
     for n, q in enumerate(body.queries):
         if q.slot >= slots:
             raise _invalid(f"queries[{n}]: schema {schema.name} has slots 0..{slots - 1}")
-        needed = {"NOOP": (0, 0), "BETWEEN": (2, 2), "NOT_BETWEEN": (2, 2), "IN": (1, None), "NIN": (1, None)}
-        low, high = needed.get(q.op, (1, 1))
+        low, high = Op[q.op].arity
         if len(q.values) < low or (high is not None and len(q.values) > high):
             count = f"{low}" if low == high else f"at least {low}"
             raise _invalid(f"queries[{n}]: {q.op} takes {count} value(s), got {len(q.values)}")
@@ -60,17 +59,12 @@ def _check(body: ProofRequestCreate, state) -> None:
 
 
 def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
-    p = body.params
-    if body.preset == "age_at_least":
-        if p.years is None:
-            raise Problem(422, "invalid_request", "age_at_least needs params.years")
-        return age_at_least(p.years, today, body.issuers, body.scope)
-    if body.preset == "insured_on":
-        return insured_on(p.day or today, today, body.issuers, body.scope)
-    if body.preset == "reimbursable":
-        if p.covered_plans is None or p.claim_cents is None:
-            raise Problem(422, "invalid_request", "reimbursable needs params.covered_plans and params.claim_cents")
-        return reimbursable(p.covered_plans, p.claim_cents, p.day or today, today, body.issuers, body.scope)
+    if body.preset is not None:
+        preset, given = PRESETS[body.preset], body.params.model_dump()
+        if missing := preset.missing(given):
+            needs = " and ".join(f"params.{name}" for name in missing)
+            raise Problem(422, "invalid_request", f"{preset.name} needs {needs}")
+        return preset.build(given, today, body.issuers, body.scope)
     if body.schema_name is None:
         raise Problem(422, "invalid_request", "give a preset, or a schema and queries")
     queries = [Query(q.slot, Op[q.op], tuple(q.values)) for q in body.queries]

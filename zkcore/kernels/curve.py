@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from .batch import batch_inv
-from .fields import _P_INT
+from .constants import P as _P_INT
 from .generic import (
     f_add,
     f_dbl,

@@ -9,25 +9,26 @@ modulus limb is < (2⁶⁴−1)/2 − 1).
 import numpy as np
 from numba import njit
 
+from .constants import P as _P_INT
+from .constants import R as _R_INT
 from .limbs import adc, mac, sbb
 
 _U = np.uint64
 ZERO = _U(0)
 ONE = _U(1)
 
-# Fq: the BN254 base field.
-P0, P1, P2, P3 = _U(0x3C208C16D87CFD47), _U(0x97816A916871CA8D), _U(0xB85045B68181585D), _U(0x30644E72E131A029)
-P_INV = _U(0x87D20782E4866389)  # −p⁻¹ mod 2⁶⁴
-# Fr: the BN254 scalar field (the group order r).
-R0, R1, R2, R3 = _U(0x43E1F593F0000001), _U(0x2833E84879B97091), _U(0xB85045B68181585D), _U(0x30644E72E131A029)
-R_INV = _U(0xC2E1F593EFFFFFFF)
-
-_P_INT = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-_R_INT = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 
 def _limbs(x):
     return tuple(_U((x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
+
+
+# Fq: the BN254 base field; the limbs of the one modulus in kernels.constants.
+P0, P1, P2, P3 = _limbs(_P_INT)
+P_INV = _U(-pow(_P_INT, -1, 1 << 64) % (1 << 64))  # −p⁻¹ mod 2⁶⁴
+# Fr: the BN254 scalar field (the group order r).
+R0, R1, R2, R3 = _limbs(_R_INT)
+R_INV = _U(-pow(_R_INT, -1, 1 << 64) % (1 << 64))
 
 
 FQ_ONE = _limbs((1 << 256) % _P_INT)  # 1 in Montgomery form

@@ -20,7 +20,9 @@ from math import isqrt
 import numpy as np
 from numba import njit
 
-from .fields import _P_INT, _R_INT, fq_mul, mul_wide
+from .constants import P as _P_INT
+from .constants import R as _R_INT
+from .fields import fq_mul, mul_wide
 from .limbs import adc, sbb
 
 BETA = 2203960485148121921418603742825762020974279258880205651966  # in Fq, order 3

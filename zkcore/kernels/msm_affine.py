@@ -22,7 +22,7 @@ Montgomery, (0, 0) = infinity), where row i·nwin + k holds the point that digit
 import numpy as np
 from numba import njit
 
-from .curve import jac_add, jac_add_affine, jac_infinity_like, jac_double
+from .curve import jac_add, jac_add_affine, jac_double, jac_infinity_like
 from .generic import f_add, f_dbl, f_eq, f_inv, f_is_zero, f_mul, f_neg, f_one_like, f_sqr, f_sub, load_fe, store_fe
 
 _ADD, _DOUBLE, _CANCEL, _TAKE_A, _TAKE_B = 0, 1, 2, 3, 4

@@ -24,8 +24,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from .fields import _P_INT as P
 from . import ifma
+from .constants import P
 from .curve import bucket_add
 from .fields import fq_dbl, fq_mul
 from .generic import f_neg, load_fe

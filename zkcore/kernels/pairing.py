@@ -15,6 +15,7 @@ so values equal other implementations' (py_ecc's), not just a power of them.
 import numpy as np
 from numba import njit
 
+from .constants import P, X
 from .curve import jac_add, jac_add_affine, jac_double, jac_eq
 from .tower import (
     FQ2_ONE,
@@ -28,8 +29,8 @@ from .tower import (
     fq2_sqr,
     fq2_sub,
     fq12_conj,
-    fq12_eq_one,
     fq12_cyclotomic_sqr,
+    fq12_eq_one,
     fq12_inv,
     fq12_mul,
     fq12_mul_034,
@@ -37,8 +38,6 @@ from .tower import (
     fq12_sqr,
 )
 
-_P = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-_X = 4965661367192848881
 _MASK = (1 << 64) - 1
 
 
@@ -46,7 +45,7 @@ _MASK = (1 << 64) - 1
 
 
 def _py_fq2_mul(a, b):
-    return ((a[0] * b[0] - a[1] * b[1]) % _P, (a[0] * b[1] + a[1] * b[0]) % _P)
+    return ((a[0] * b[0] - a[1] * b[1]) % P, (a[0] * b[1] + a[1] * b[0]) % P)
 
 
 def _py_fq2_pow(a, e):
@@ -59,7 +58,7 @@ def _py_fq2_pow(a, e):
 
 
 def _mont(x):
-    m = x * pow(2, 256, _P) % _P
+    m = x * pow(2, 256, P) % P
     return tuple(np.uint64((m >> (64 * i)) & _MASK) for i in range(4))
 
 
@@ -83,16 +82,16 @@ def _naf(n):
 _XI = (9, 1)
 # Frobenius coefficients γ_{j,k} = ξ^(k(p^j − 1)/6): w^k ↦ γ_{j,k}·w^k under x ↦ x^(p^j).
 FROB_GAMMA = tuple(
-    tuple(_mont2(_py_fq2_pow(_XI, k * (_P**j - 1) // 6)) for k in range(6)) for j in (1, 2, 3)
+    tuple(_mont2(_py_fq2_pow(_XI, k * (P**j - 1) // 6)) for k in range(6)) for j in (1, 2, 3)
 )
 # The twist's Frobenius-on-points: π(x, y) = (x̄·ξ^((p−1)/3), ȳ·ξ^((p−1)/2)).
-TWIST_FROB_X = _mont2(_py_fq2_pow(_XI, (_P - 1) // 3))
-TWIST_FROB_Y = _mont2(_py_fq2_pow(_XI, (_P - 1) // 2))
-TWIST_B = _mont2(_py_fq2_mul((3, 0), _py_fq2_pow(_XI, _P * _P - 2)))
-TWO_INV = _mont(pow(2, -1, _P))
-ATE_NAF = np.array(_naf(6 * _X + 2), dtype=np.int8)  # least significant digit first
+TWIST_FROB_X = _mont2(_py_fq2_pow(_XI, (P - 1) // 3))
+TWIST_FROB_Y = _mont2(_py_fq2_pow(_XI, (P - 1) // 2))
+TWIST_B = _mont2(_py_fq2_mul((3, 0), _py_fq2_pow(_XI, P * P - 2)))
+TWO_INV = _mont(pow(2, -1, P))
+ATE_NAF = np.array(_naf(6 * X + 2), dtype=np.int8)  # least significant digit first
 N_LINES = (len(ATE_NAF) - 1) + int(np.count_nonzero(ATE_NAF[:-1])) + 2
-X_NAF = np.array(_naf(_X), dtype=np.int8)
+X_NAF = np.array(_naf(X), dtype=np.int8)
 
 
 # --- line coefficients ----------------------------------------------------------------------

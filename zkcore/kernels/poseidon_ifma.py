@@ -17,8 +17,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .fields import _R_INT as R
 from . import ifma
+from .constants import R
 from .ifma import LANES, LIMBS, VectorField, join52, split52
 
 _I64 = ir.IntType(64)

@@ -12,6 +12,7 @@ coefficients of w⁰, w², w⁴, w¹, w³, w⁵. Formulas are the textbook Karat
 import numpy as np
 from numba import njit
 
+from .constants import P
 from .fields import (
     FQ_ONE,
     FQ_ZERO,
@@ -239,9 +240,8 @@ def fq2_pow(a, e):
     return acc
 
 
-_P = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-_P_MINUS_3_DIV_4 = tuple(np.uint64((((_P - 3) // 4) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
-_P_MINUS_1_DIV_2 = tuple(np.uint64((((_P - 1) // 2) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
+_P_MINUS_3_DIV_4 = tuple(np.uint64((((P - 3) // 4) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
+_P_MINUS_1_DIV_2 = tuple(np.uint64((((P - 1) // 2) >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
 
 
 @njit(cache=True, nogil=True)
