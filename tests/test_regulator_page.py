@@ -10,17 +10,15 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from circuits import credentials as cr
 from service.client import ZkeligClient
 from service.funds import Opening, PeriodTotal, total_of
+from service.ledger import IssuerKey
 from service.stats import COLUMNS
 
 TODAY = dt.datetime.now(dt.UTC).date()  # ledger days are UTC days
@@ -31,11 +29,10 @@ class Story:
     def __init__(self, server, pk):
         admin = server.admin()
         self.url = server.url
-        self.insurer_key = Ed25519PrivateKey.generate()  # signs insurer A's published totals
-        raw = self.insurer_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.registry = admin.with_key(admin.register_issuer("civil-registry", os.urandom(32))["api_key"])
-        self.insurer = admin.with_key(admin.register_issuer("insurer-a", raw)["api_key"])
-        admin.register_issuer("insurer-b", os.urandom(32))
+        self.insurer_key = IssuerKey.generate()  # signs insurer A's issuance and its published totals
+        self.registry = admin.enrol_issuer("civil-registry")
+        self.insurer = admin.enrol_issuer("insurer-a", self.insurer_key)
+        admin.enrol_issuer("insurer-b")
         self.hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
         self.auditor_key = admin.create_key("auditor")
         secret = cr.new_secret()
