@@ -127,6 +127,7 @@ class Ledger:
         """Stage every operation of the batch and commit them as one transaction with one signed head;
         a refused operation is told why and the rest still commit."""
         results: list[object] = []
+        head = None
         try:
             with self.store.write() as tx, self._state_lock:
                 self._catch_up(tx)
@@ -144,7 +145,11 @@ class Ledger:
                 for name in sorted(staging.touched):
                     tree = state.issuers[name].tree
                     staging.staged.append(e.IssuerRoot(name, tree.size, tree.root))
-                self._write(tx, staging.staged, staging.nullifiers, staging.touched, now_ms)
+                head = self._write(tx, staging.staged, staging.nullifiers, staging.touched, now_ms)
+            # Published only now that COMMIT returned (the lock is released before it): a reader must never
+            # get a head whose entries its own database snapshot cannot see yet.
+            with self._state_lock:
+                self._head = head
         except _NothingToWrite:
             pass
         except BaseException as err:  # the transaction rolled back: memory may be ahead of the database
@@ -166,7 +171,7 @@ class Ledger:
             else:
                 pending.future.set_result(result)
 
-    def _write(self, tx: Tx, staged: list[e.Entry], nullifiers: dict, touched: set[str], now_ms: int) -> None:
+    def _write(self, tx: Tx, staged: list[e.Entry], nullifiers: dict, touched: set[str], now_ms: int) -> SignedHead:
         state = self._state
         first = state.log_range.size
         data = [e.encode(entry) for entry in staged]
@@ -187,7 +192,7 @@ class Ledger:
         tx.save_frontiers([(name, state.issuers[name].tree.frontier().to_bytes()) for name in sorted(touched)])
         head = self.key.sign_head(self.origin, state.log_range.size, state.log_range.root(), now_ms)
         tx.insert_head(head.size, head.to_text())
-        self._head = head
+        return head
 
     def _submit(self, operation: Operation) -> Future:
         return self._writer.submit(operation)
