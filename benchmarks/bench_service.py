@@ -129,7 +129,7 @@ class ProvingFlood:
 
     def __init__(self, url: str, verifier: ZkeligClient):
         admin = ZkeligClient(url, ADMIN)
-        issuer = admin.with_key(admin.register_issuer("registry-flood", os.urandom(32))["api_key"])
+        issuer = admin.enrol_issuer("registry-flood")
         self.url, self.verifier, self.phone = url, verifier, ZkeligClient(url)
         self.wallet = self.phone.create_wallet("flood passphrase")
         issued = issuer.issue("registry-flood", [{"schema": "person.v1", "id_commitment": self.wallet["id_commitment"],

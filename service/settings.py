@@ -40,6 +40,10 @@ class Settings:
     wallet_max_backoff_s: int = 3600
     # Server-side proofs a worker admits at once (running or waiting); beyond it: 503 with Retry-After.
     prove_queue: int = field(default_factory=lambda: int(_env("PROVE_QUEUE", "2")))
+    # How long a server-side proof may take (it runs at the lowest CPU priority) before 503.
+    prove_timeout_s: float = field(default_factory=lambda: float(_env("PROVE_TIMEOUT_S", "120")))
+    # The prover child's nice value (19: the lowest priority, proofs take only idle CPU; 0: as the worker).
+    prove_nice: int = field(default_factory=lambda: int(_env("PROVE_NICE", "19")))
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)  # injected by tests
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", ""))  # for request links; default: Host header
     webhook_backoff_s: float = field(default_factory=lambda: float(_env("WEBHOOK_BACKOFF_S", "1.0")))
