@@ -335,7 +335,9 @@ def test_verification_keeps_answering_while_server_side_proofs_run(world):
         for t in flooders:
             t.join(300)
     assert decisions == ["accepted"] * len(presentations)
-    assert set(statuses) <= {200, 503} and served_during >= 2, statuses  # the flood was proving meanwhile
+    # proofs were in flight throughout: one had finished before the first submission, and the
+    # queues were full (503s) while the verifications ran
+    assert set(statuses) <= {200, 503} and served_during >= 1 and 503 in statuses, statuses
     assert max(taken) < 2.0 and sorted(taken)[len(taken) // 2] < 0.5, taken
 
 
