@@ -47,7 +47,8 @@ N_FLOODED, FLOOD_RATE, FLOOD_CLIENTS = 300, 100.0, 8
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_REQUEST_TTL_S": "86400",  # proving them all takes minutes
-           "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"}  # the flood meets the proving queue, not the per-client limit
+           "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000",  # the flood meets the proving queue, not the per-client limit
+           "ZKELIG_DEV_SETUP": "1"}  # the bench's keys are a single-party setup (service.keys.ensure_keys)
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
                              "--data-dir", data,
                              "--workers", str(WORKERS)],
@@ -58,6 +59,8 @@ def start_server(data: str) -> tuple[subprocess.Popen, str]:
             if httpx.get(url + "/v1/ledger/key", timeout=1).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("service did not start")
@@ -129,7 +132,7 @@ class ProvingFlood:
 
     def __init__(self, url: str, verifier: ZkeligClient):
         admin = ZkeligClient(url, ADMIN)
-        issuer = admin.with_key(admin.register_issuer("registry-flood", os.urandom(32))["api_key"])
+        issuer = admin.enrol_issuer("registry-flood")
         self.url, self.verifier, self.phone = url, verifier, ZkeligClient(url)
         self.wallet = self.phone.create_wallet("flood passphrase")
         issued = issuer.issue("registry-flood", [{"schema": "person.v1", "id_commitment": self.wallet["id_commitment"],

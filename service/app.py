@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        state.prover.start()  # loads and prepares the proving key while the worker starts serving
         yield
         state.close()
 

@@ -210,3 +210,8 @@ class Records:
             return tx.execute("INSERT INTO wallet_proofs (wallet_id, request_id, created_ms) VALUES (?, ?, ?)"
                               " ON CONFLICT (wallet_id, request_id) DO NOTHING",
                               (wallet_id, request_id, self._now_ms())).rowcount == 1
+
+    def forget_wallet_proof(self, wallet_id: str, request_id: str) -> None:
+        """Undo record_wallet_proof when the service failed to prove (not the holder's doing)."""
+        with self.store.write(ledger_lock=False) as tx:
+            tx.execute("DELETE FROM wallet_proofs WHERE wallet_id = ? AND request_id = ?", (wallet_id, request_id))

@@ -94,6 +94,10 @@ class Settings:
                                          int)
     # Server-side proofs a worker admits at once (running or waiting); beyond it: 503 with Retry-After.
     prove_queue: int = _setting("PROVE_QUEUE", 2, "server-side proofs a worker admits at once (then 503)", int)
+    prove_timeout_s: float = _setting("PROVE_TIMEOUT_S", 120.0, "how long a server-side proof may take (then 503), s",
+                                      float)
+    prove_nice: int = _setting("PROVE_NICE", 19, "the prover child's nice value (19: proofs take only idle CPU)",
+                               int)
     public_url: str = _setting("PUBLIC_URL", "", "base URL in request links and QR codes",
                                shown="from the Host header")
     webhook_backoff_s: float = _setting("WEBHOOK_BACKOFF_S", 1.0, "first wait before retrying a failed webhook, s",

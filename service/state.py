@@ -15,6 +15,7 @@ from .keys import KeySet, check_servable, circuit_name, ensure_keys
 from .ledger import DuplicateRegistration, Ledger, LedgerKey, open_store
 from .ledger.store import private_dir
 from .limits import ProvingQueue, RateLimiter
+from .prover import Prover
 from .records import Records
 from .settings import Settings, check_settings
 from .verification import BatchVerifier
@@ -30,6 +31,7 @@ class ServiceState:
     verifier: BatchVerifier
     holder_limits: RateLimiter
     proving: ProvingQueue
+    prover: Prover  # a low-priority child process: server-side proofs never take the cores from verification
     zone: ZoneInfo
     events: EventHub
 
@@ -38,6 +40,7 @@ class ServiceState:
         return dt.datetime.fromtimestamp(self.settings.clock(), self.zone).date()
 
     def close(self) -> None:
+        self.prover.close()
         self.verifier.close()
         self.ledger.close()
 
@@ -50,7 +53,7 @@ def build_state(settings: Settings) -> ServiceState:
                     settings.tree_depth, settings.root_window_s)
     keys = ensure_keys(settings.keys_dir, settings.tree_depth, settings.queries, settings.values)
     check_servable(keys, settings.dev_setup)
-    keys.pk  # noqa: B018 - load the proving key and compile the circuit now, not on a holder's first proof
+    keys.pk  # noqa: B018 - a key that does not load stops the start-up here (the prover child loads its own copy)
     credential_query_circuit(settings.tree_depth, settings.queries, settings.values)
     circuit = circuit_name(settings.tree_depth, settings.queries, settings.values)
     if ledger.circuit_digest(circuit) is None:
@@ -63,7 +66,10 @@ def build_state(settings: Settings) -> ServiceState:
     state = ServiceState(settings, ledger, Records(store, settings.clock), keys, circuit,
                          BatchVerifier(keys.vk, settings.verify_batch_max),
                          RateLimiter(settings.holder_rate_per_minute, settings.holder_burst),
-                         ProvingQueue(settings.prove_queue), zone,
+                         ProvingQueue(settings.prove_queue),
+                         Prover(keys.directory / "circuit.zkey", settings.tree_depth, settings.queries,
+                                settings.values, settings.prove_timeout_s, settings.prove_nice),
+                         zone,
                          EventHub(Decisions(store), webhook_backoff_s=settings.webhook_backoff_s))
     _warm_up(state)
     # Everything loaded so far lives as long as the process: keep the collector from rescanning it,
@@ -75,13 +81,12 @@ def build_state(settings: Settings) -> ServiceState:
 
 def _warm_up(state: ServiceState) -> None:
     """Pay one-off costs now rather than on the first requests: Poseidon's sparse parameters for
-    the query-hash widths, loading the verification kernels from numba's cache, and the proving
-    key's MSM tables for wallet proofs."""
+    the query-hash widths and loading the verification kernels from numba's cache. (The proving
+    key's MSM tables live in the prover child: service.prover.)"""
     from circuits.requests import age_at_least
     from zkcore.curve import G1, G2
-    from zkcore.groth16 import Proof, batch_verify, prepare_proving_key, verify
+    from zkcore.groth16 import Proof, batch_verify, verify
 
-    prepare_proving_key(state.keys.pk)
     request = age_at_least(18, state.today(), ["warm-up"], "warm-up")
     inputs = request.public_inputs(1, 1)
     dummy = Proof(G1.generator(), G2.generator(), G1.generator())

@@ -2,7 +2,8 @@
 proving on the holder's behalf. Every endpoint here is rate limited per client address; opening a
 wallet is also limited per wallet, in the database (all workers): after a few failed passphrases
 each further attempt waits twice as long. Server-side proving answers only an open request, once
-per (wallet, request), through a bounded queue per worker."""
+per (wallet, request), through a bounded queue per worker, in the worker's low-priority prover
+child, so that verifications do not wait behind proofs."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import secrets
 from fastapi import APIRouter, Depends, Request
 
 from circuits import credentials as cr
-from circuits.requests import ProofRequest, prove_request
 from zkcore.errors import Unsatisfied
 
 from .. import wallet
 from ..deps import FreshState, State
 from ..limits import Busy, retry_later
 from ..problems import Problem
+from ..prover import ProverUnavailable
 from ..records import WalletBackingOff
 from ..schemas import WalletCreate, WalletCreated, WalletCredential, WalletCredentialStored, WalletProve, WalletUnlock
 from .common import problem_responses
@@ -81,7 +82,7 @@ def add_credential(wallet_id: str, body: WalletCredential, state: State) -> Wall
 def prove(wallet_id: str, body: WalletProve, state: FreshState) -> dict:
     """Prove, from a stored credential, that it answers a verifier's open request (once per wallet
     and request); returns the presentation. 503 with Retry-After when this worker's proving queue
-    is full."""
+    is full or its prover (a low-priority child process: service.prover) does not answer in time."""
     try:
         with state.proving.admitted():
             return _prove(wallet_id, body, state)
@@ -113,8 +114,11 @@ def _prove(wallet_id: str, body: WalletProve, state) -> dict:
         raise Problem(409, "already_proven", "this wallet already proved this request; ask for a new request")
     try:
         with state.proving.running():
-            presentation = prove_request(credential, int(content["secret"]), path,
-                                         ProofRequest.from_json(request_json), state.keys.pk)
+            presentation = state.prover.prove(stored, int(content["secret"]), path, request_json)
     except Unsatisfied as err:
         raise Problem(422, "unsatisfiable", str(err)) from None
-    return {"presentation": presentation.to_json()}
+    except ProverUnavailable:
+        state.records.forget_wallet_proof(wallet_id, body.request_id)  # the holder may try this request again
+        raise retry_later(503, "the prover is busy or restarting; try again later",
+                          state.settings.prove_timeout_s / 4) from None
+    return {"presentation": presentation}
