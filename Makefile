@@ -22,6 +22,7 @@ demo: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	@bash tests/ensure_postgres.sh
 	@bash tests/ensure_chromium.sh
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 bench: $(STAMP) $(NODE_STAMP)

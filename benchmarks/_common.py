@@ -38,7 +38,11 @@ def node_bench(script: str, *args: str, timeout: int = 900) -> dict:
         raise SystemExit("snarkjs missing: run `make bench` (it installs node_modules from package-lock.json)")
     out = subprocess.run(
         ["node", str(ROOT / "benchmarks" / "node" / script), *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -63,4 +67,6 @@ def report(title: str, rows: list[tuple[str, float, str, float | None, str]]) ->
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = title.lower().split(":")[0].replace(" ", "_")
     payload = [dict(op=op, ours_s=o, peer=p, peer_s=t, note=n) for op, o, p, t, n in rows]
-    (RESULTS / f"{name}.json").write_text(json.dumps({"title": title, "cpus": os.cpu_count(), "rows": payload}, indent=1))
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({"title": title, "cpus": os.cpu_count(), "rows": payload}, indent=1)
+    )

@@ -38,9 +38,25 @@ N_EVENTS, CLIENTS, N_ACCEPTED, WORKERS = int(os.environ.get("BENCH_EVENTS", "300
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 19000 + os.getpid() % 1000
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"}
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", data,
-                             "--workers", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "serve",
+            "--init",
+            "--port",
+            str(port),
+            "--data-dir",
+            data,
+            "--workers",
+            str(WORKERS),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(1500):
         try:
@@ -67,8 +83,9 @@ class Stream(threading.Thread):
 
     def _read(self) -> None:
         headers = {"Authorization": f"Bearer {self.key}"}
-        with httpx.stream("GET", self.url + "/v1/verifiers/desk-bench/events", headers=headers,
-                          timeout=httpx.Timeout(10, read=None)) as response:
+        with httpx.stream(
+            "GET", self.url + "/v1/verifiers/desk-bench/events", headers=headers, timeout=httpx.Timeout(10, read=None)
+        ) as response:
             self.ready.set()
             for line in response.iter_lines():
                 if line.startswith("data:"):
@@ -91,15 +108,24 @@ def main() -> None:
             key = admin.create_key("verifier", "desk-bench")
             desk = admin.with_key(key)
             secret = cr.new_secret()
-            issued = registry.issue("registry", [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),
-                                                  "attributes": {"birthdate": dt.date(1990, 1, 1), "country": 1},
-                                                  "expiry": dt.date.today() + dt.timedelta(days=30)}])
+            issued = registry.issue(
+                "registry",
+                [
+                    {
+                        "schema": "person.v1",
+                        "id_commitment": str(cr.id_commitment(secret)),
+                        "attributes": {"birthdate": dt.date(1990, 1, 1), "country": 1},
+                        "expiry": dt.date.today() + dt.timedelta(days=30),
+                    }
+                ],
+            )
             credential = cr.Credential.from_json(issued["credentials"][0]["credential"])
             phone = ZkeligClient(url)
 
             def ask() -> str:
-                return desk.create_request("desk-bench", f"desk-bench/{os.urandom(6).hex()}", ["registry"],
-                                           "age_at_least", years=18)["request_id"]
+                return desk.create_request(
+                    "desk-bench", f"desk-bench/{os.urandom(6).hex()}", ["registry"], "age_at_least", years=18
+                )["request_id"]
 
             accepted_ids = [ask() for _ in range(N_ACCEPTED)]
             proven = [(rid, phone.prove_on_device(credential, secret, rid, keys.pk)) for rid in accepted_ids]
@@ -134,12 +160,22 @@ def main() -> None:
             proc.wait(30)
     rate = len(delivered) / elapsed
     rows = [
-        (f"events delivered ({len(delivered)}/{N_EVENTS}, {CLIENTS} clients)", elapsed / len(delivered), "-", None,
-         f"{rate:,.0f} events/s"),
+        (
+            f"events delivered ({len(delivered)}/{N_EVENTS}, {CLIENTS} clients)",
+            elapsed / len(delivered),
+            "-",
+            None,
+            f"{rate:,.0f} events/s",
+        ),
         ("submission → desk event, p50", statistics.median(refused_lat), "-", None, "refused (request_mismatch)"),
         ("submission → desk event, p99", percentile(refused_lat, 0.99), "-", None, "refused, under load"),
-        ("accepted proof → desk event, p50", statistics.median(accepted_lat), "-", None,
-         f"{len(accepted_lat)} real proofs, one at a time"),
+        (
+            "accepted proof → desk event, p50",
+            statistics.median(accepted_lat),
+            "-",
+            None,
+            f"{len(accepted_lat)} real proofs, one at a time",
+        ),
         ("accepted proof → desk event, max", max(accepted_lat), "-", None, "goal: < 2 s"),
     ]
     load = os.getloadavg()[0]

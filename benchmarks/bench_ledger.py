@@ -18,8 +18,8 @@ from pathlib import Path
 from _common import ROOT, median_time, report
 
 from service.ledger import IssuerKey, Ledger, LedgerKey, open_store
-from zkcore.merkle.poseidon_tree import PoseidonTree
 from zkcore.merkle import rfc6962
+from zkcore.merkle.poseidon_tree import PoseidonTree
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pgserver import fresh_database, postgres_server  # noqa: E402
@@ -43,7 +43,7 @@ def fill(ledger: Ledger, calls: list) -> float:
     start, n = time.perf_counter(), sum(len(c.leaves) for c in calls)
     step = max(1, IN_FLIGHT // len(calls[0].leaves))
     for i in range(0, len(calls), step):
-        for f in [ledger.issue_async("insurer-a", c) for c in calls[i:i + step]]:
+        for f in [ledger.issue_async("insurer-a", c) for c in calls[i : i + step]]:
             f.result()
     return n / (time.perf_counter() - start)
 
@@ -68,16 +68,34 @@ def measure(name: str, url: str, n: int) -> list:
         return ledger.consistency_proof(rng.randrange(1, size), size)
 
     proof = ledger.inclusion_proof(size // 3, size)
-    rfc6962.verify_inclusion(size // 3, size, rfc6962.leaf_hash(ledger.entries(size // 3, size // 3 + 1)[0]), proof, head.root)
+    rfc6962.verify_inclusion(
+        size // 3, size, rfc6962.leaf_hash(ledger.entries(size // 3, size // 3 + 1)[0]), proof, head.root
+    )
     per_entry = store.disk_bytes() / size
     rows = [
-        (f"{name}: append (signed calls of 16 commitments, {IN_FLIGHT} in flight)", 1 / rate, "", None,
-         f"{rate:,.0f} commitments/s, {n:,} in all ({size:,} entries)"),
-        (f"{name}: append (signed calls of 1 commitment, {IN_FLIGHT} in flight)", 1 / single_rate, "", None,
-         f"{single_rate:,.0f} commitments/s over {singles:,} calls"),
+        (
+            f"{name}: append (signed calls of 16 commitments, {IN_FLIGHT} in flight)",
+            1 / rate,
+            "",
+            None,
+            f"{rate:,.0f} commitments/s, {n:,} in all ({size:,} entries)",
+        ),
+        (
+            f"{name}: append (signed calls of 1 commitment, {IN_FLIGHT} in flight)",
+            1 / single_rate,
+            "",
+            None,
+            f"{single_rate:,.0f} commitments/s over {singles:,} calls",
+        ),
         (f"{name}: inclusion proof at {size:,} entries", median_time(inclusion, repeat=200), "", None, ""),
         (f"{name}: consistency proof at {size:,} entries", median_time(consistency, repeat=200), "", None, ""),
-        (f"{name}: bytes per entry on disk at {size:,} entries", 0.0, "", None, f"{per_entry:.1f} B (indexes included)"),
+        (
+            f"{name}: bytes per entry on disk at {size:,} entries",
+            0.0,
+            "",
+            None,
+            f"{per_entry:.1f} B (indexes included)",
+        ),
     ]
     ledger.close()
     return rows

@@ -16,9 +16,8 @@ import numpy as np
 from _common import ROOT, median_time, node_bench, report
 
 from zkcore import field
-from zkcore.kernels import ifma
+from zkcore.kernels import ifma, poseidon_ifma
 from zkcore.kernels import poseidon as kpos
-from zkcore.kernels import poseidon_ifma
 from zkcore.merkle import PoseidonTree
 from zkcore.merkle import rfc6962 as log
 from zkcore.params import R
@@ -34,10 +33,20 @@ def poseidon_hash_peer(n: int) -> dict:
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "poseidon-hash==0.1.4"], check=True)
     p = poseidon_params(3)
-    payload = {"p": str(R), "n": n, "mds": [[str(x) for x in row] for row in p.mds],
-               "rc": [str(c) for row in p.round_constants for c in row]}
-    out = subprocess.run([str(python), str(ROOT / "benchmarks" / "peers" / "poseidon_hash_peer.py")],
-                         input=json.dumps(payload), capture_output=True, text=True, check=True, timeout=900)
+    payload = {
+        "p": str(R),
+        "n": n,
+        "mds": [[str(x) for x in row] for row in p.mds],
+        "rc": [str(c) for row in p.round_constants for c in row],
+    }
+    out = subprocess.run(
+        [str(python), str(ROOT / "benchmarks" / "peers" / "poseidon_hash_peer.py")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -66,11 +75,36 @@ def main() -> None:
     peer = poseidon_hash_peer(300)
     per_circom = 1 / circom["hashes_per_s"]
     rows = [
-        ("Poseidon t=3, one core (per hash)", 1 / one, "circomlibjs (wasm)", per_circom, f"{kernel}: {one:,.0f} vs {circom['hashes_per_s']:,.0f} hashes/s"),
-        ("Poseidon t=3, both cores (per hash)", 1 / both, "circomlibjs (wasm)", per_circom, f"{kernel}: {both:,.0f} hashes/s"),
-        ("Poseidon t=3, one core, portable scalar kernel", 1 / portable, "circomlibjs (wasm)", per_circom, f"{portable:,.0f} hashes/s (CPUs without IFMA)"),
-        ("Poseidon t=3, one core (per hash)", 1 / one, "poseidon-hash 0.1.4", 1 / peer["hashes_per_s"],
-         "same output" if peer["poseidon_1_2"] == str(poseidon([1, 2])) else "same rounds and widths; its padding differs from circomlib"),
+        (
+            "Poseidon t=3, one core (per hash)",
+            1 / one,
+            "circomlibjs (wasm)",
+            per_circom,
+            f"{kernel}: {one:,.0f} vs {circom['hashes_per_s']:,.0f} hashes/s",
+        ),
+        (
+            "Poseidon t=3, both cores (per hash)",
+            1 / both,
+            "circomlibjs (wasm)",
+            per_circom,
+            f"{kernel}: {both:,.0f} hashes/s",
+        ),
+        (
+            "Poseidon t=3, one core, portable scalar kernel",
+            1 / portable,
+            "circomlibjs (wasm)",
+            per_circom,
+            f"{portable:,.0f} hashes/s (CPUs without IFMA)",
+        ),
+        (
+            "Poseidon t=3, one core (per hash)",
+            1 / one,
+            "poseidon-hash 0.1.4",
+            1 / peer["hashes_per_s"],
+            "same output"
+            if peer["poseidon_1_2"] == str(poseidon([1, 2]))
+            else "same rounds and widths; its padding differs from circomlib",
+        ),
     ]
     rng = random.Random(3)
     leaves = [rng.randrange(R) for _ in range(1 << 20)]
@@ -84,8 +118,24 @@ def main() -> None:
     for i in range(1_000_000):
         store.append(log.leaf_hash(i.to_bytes(8, "big")))
     size = 1_000_000
-    rows.append(("RFC 6962 inclusion proof, 10^6 leaves", median_time(lambda: log.inclusion_proof(store, rng.randrange(size), size), repeat=200), "", None, ""))
-    rows.append(("RFC 6962 consistency proof, 10^6 leaves", median_time(lambda: log.consistency_proof(store, rng.randrange(1, size), size), repeat=200), "", None, ""))
+    rows.append(
+        (
+            "RFC 6962 inclusion proof, 10^6 leaves",
+            median_time(lambda: log.inclusion_proof(store, rng.randrange(size), size), repeat=200),
+            "",
+            None,
+            "",
+        )
+    )
+    rows.append(
+        (
+            "RFC 6962 consistency proof, 10^6 leaves",
+            median_time(lambda: log.consistency_proof(store, rng.randrange(1, size), size), repeat=200),
+            "",
+            None,
+            "",
+        )
+    )
     report("Poseidon and Merkle trees", rows)
 
 

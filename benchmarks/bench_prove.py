@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from _common import ROOT, SHARED, median_time, node_bench, report
-
-import random
-import time
-
-from pathlib import Path
 
 from circuits.dsl import Circuit, Public, Secret
 from circuits.gadgets import poseidon

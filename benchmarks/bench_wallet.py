@@ -6,7 +6,8 @@ Bytes are counted on the wire by a loopback TCP relay between Chromium and the s
 service sent: headers, bodies, 304s), so the figure is what a phone's data plan would pay.
 A visit = open the request link, unlock, consent, prove, receipt; the first also creates the wallet and
 imports the credential (and downloads the proving key). The peer row is snarkjs in node on the same
-proving key and a witness of the same circuit, in the same run: on a loaded machine both slow down alike. Run once: `python benchmarks/bench_wallet.py`.
+proving key and a witness of the same circuit, in the same run: on a loaded machine both slow down
+alike. Run once: `python benchmarks/bench_wallet.py`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ from zkcore.groth16 import write_wtns
 
 ADMIN = "zk_bench_admin"
 PASSPHRASE = "bench passphrase, long enough"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class CountingRelay:
@@ -73,13 +81,21 @@ class CountingRelay:
 def node_prove(url: str, registry: ZkeligClient, hospital: ZkeligClient, folder: Path) -> float:
     """snarkjs in node on the service's proving key and a witness for the same circuit (median of 3)."""
     secret = cr.new_secret()
-    issued = registry.issue("civil-registry", [{
-        "schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),
-        "expiry": dt.date.today() + dt.timedelta(days=3650),
-        "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250}}])["credentials"][0]
+    issued = registry.issue(
+        "civil-registry",
+        [
+            {
+                "schema": "person.v1",
+                "id_commitment": str(cr.id_commitment(secret)),
+                "expiry": dt.date.today() + dt.timedelta(days=3650),
+                "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250},
+            }
+        ],
+    )["credentials"][0]
     credential = cr.Credential.from_json(issued["credential"])
-    request_id = hospital.create_request("hospital-a", "hospital-a/bench-node", ["civil-registry"], "age_at_least",
-                                         years=18)["request_id"]
+    request_id = hospital.create_request(
+        "hospital-a", "hospital-a/bench-node", ["civil-registry"], "age_at_least", years=18
+    )["request_id"]
     holder = ZkeligClient(url)
     request, path = holder.request(request_id), holder.path("civil-registry", issued["leaf_index"])
     circuit = credential_query_circuit(len(path.siblings), request.q, request.m)
@@ -106,8 +122,14 @@ def main() -> None:
         with sync_playwright() as playwright:
             profile = tempfile.mkdtemp(prefix="zkelig-bench-profile-")
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=os.environ.get("ZKELIG_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS,
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="en-GB")
+                profile,
+                executable_path=os.environ.get("ZKELIG_CHROMIUM", "/usr/bin/chromium"),
+                args=CHROMIUM_ARGS,
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
+                locale="en-GB",
+            )
             page = context.pages[0] if context.pages else context.new_page()
             # first visit: the wallet is created (the identity commitment is needed before issuing)
             page.goto(f"{base}/wallet")
@@ -117,9 +139,17 @@ def main() -> None:
             page.get_by_role("button", name="Create my wallet").click()
             page.get_by_role("heading", name="Your identity for issuers").wait_for()
             commitment = page.locator("#id-commitment").inner_text().strip()
-            issued = registry.issue("civil-registry", [{
-                "schema": "person.v1", "id_commitment": commitment, "expiry": today + dt.timedelta(days=3650),
-                "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250}}])["credentials"][0]
+            issued = registry.issue(
+                "civil-registry",
+                [
+                    {
+                        "schema": "person.v1",
+                        "id_commitment": commitment,
+                        "expiry": today + dt.timedelta(days=3650),
+                        "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250},
+                    }
+                ],
+            )["credentials"][0]
             file = Path(data) / "credential.json"
             file.write_text(json.dumps(issued))
             page.get_by_label("From a file").set_input_files(str(file))
@@ -127,8 +157,9 @@ def main() -> None:
 
             results = {}
             for label in ("first", "second"):
-                request = hospital.create_request("hospital-a", f"hospital-a/bench-{label}", ["civil-registry"],
-                                                  "age_at_least", years=18)
+                request = hospital.create_request(
+                    "hospital-a", f"hospital-a/bench-{label}", ["civil-registry"], "age_at_least", years=18
+                )
                 if label == "second":  # a new visit: the page closed, the profile (caches) kept
                     page.close()
                     page = context.new_page()
@@ -158,17 +189,29 @@ def main() -> None:
         return f"{n / 1e6:.2f} MB"
 
     rows = [
-        ("witness (witness.js, depth 20)", first["witness_ms"] / 1000, "", None,
-         f"second visit {second['witness_ms']:.0f} ms"),
-        ("proof (snarkjs in Chromium)", first["proof_ms"] / 1000, "snarkjs 0.7.6 in node", node_s,
-         f"second visit {second['proof_ms'] / 1000:.2f} s"),
+        (
+            "witness (witness.js, depth 20)",
+            first["witness_ms"] / 1000,
+            "",
+            None,
+            f"second visit {second['witness_ms']:.0f} ms",
+        ),
+        (
+            "proof (snarkjs in Chromium)",
+            first["proof_ms"] / 1000,
+            "snarkjs 0.7.6 in node",
+            node_s,
+            f"second visit {second['proof_ms'] / 1000:.2f} s",
+        ),
         ("tap to receipt, first visit", first["tap_s"], "", None, "downloads the proving key; goal ≤ 3 s"),
         ("tap to receipt, second visit", second["tap_s"], "", None, "artifacts from the service worker; goal ≤ 3 s"),
         ("membership path from tiles", first["path_ms"] / 1000, "", None, ""),
     ]
     report("Phone wallet in headless Chromium (390×844), depth 20", rows)
-    print(f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
-          f"second visit {mb(second['bytes'])}")
+    print(
+        f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
+        f"second visit {mb(second['bytes'])}"
+    )
     print(json.dumps(results))
 
 

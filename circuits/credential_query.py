@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from zkcore.errors import InvalidEncoding
 from zkcore.poseidon import poseidon
@@ -228,7 +228,7 @@ class CredentialQuery(Circuit):
         api.assert_equal(digest, self.queries_hash, "queries hash")
 
 
-@lru_cache(maxsize=None)
+@cache
 def credential_query_circuit(depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M) -> CompiledCircuit:
     """The compiled circuit for trees of `depth`, Q queries of M values (compiled once per process)."""
     if not 1 <= depth <= 32 or not 1 <= q <= 16 or not 2 <= m <= 16:

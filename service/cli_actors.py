@@ -21,17 +21,19 @@ from circuits.requests import PRESETS
 admin_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="API keys and issuer registration (admin key)."
 )
-issuer_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Issue and revoke credentials (issuer key)."
-)
+issuer_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Issue and revoke credentials (issuer key).")
 verifier_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Proof requests and presentations (verifier key)."
 )
 
 URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service base URL")
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")
-KEY_FILE = typer.Option(..., "--key-file", envvar="ZKELIG_ISSUER_KEY_FILE",
-                        help="the issuer's Ed25519 signing key (PEM), made by `zkelig issuer keygen`")
+KEY_FILE = typer.Option(
+    ...,
+    "--key-file",
+    envvar="ZKELIG_ISSUER_KEY_FILE",
+    help="the issuer's Ed25519 signing key (PEM), made by `zkelig issuer keygen`",
+)
 
 
 def _issuer_key(path: Path):
@@ -48,9 +50,11 @@ def _issuer_key(path: Path):
         fail(f"{err}: give the file `zkelig issuer keygen` wrote")
 
 
-_WHAT_TO_DO = {401: "give a valid API key (--api-key or ZKELIG_API_KEY)",
-               403: "use a key of the right role, acting for this issuer or verifier",
-               503: "the service's database is unavailable; retry shortly"}
+_WHAT_TO_DO = {
+    401: "give a valid API key (--api-key or ZKELIG_API_KEY)",
+    403: "use a key of the right role, acting for this issuer or verifier",
+    503: "the service's database is unavailable; retry shortly",
+}
 
 
 @contextmanager
@@ -94,8 +98,11 @@ def keys_list(url: str = URL, api_key: str = API_KEY) -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str = typer.Argument(..., help="the id shown by `zkelig admin keys list`"),
-                url: str = URL, api_key: str = API_KEY) -> None:
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="the id shown by `zkelig admin keys list`"),
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Revoke an API key; it fails on the next request."""
     with _client(url, api_key) as c:
         c.revoke_key(key_id)
@@ -103,9 +110,12 @@ def keys_revoke(key_id: str = typer.Argument(..., help="the id shown by `zkelig 
 
 
 @scope_app.command("register")
-def scope_register(name: str = typer.Argument(..., help="e.g. insurance-enrolment/2026"),
-                   members: list[str] = typer.Option(..., "--member", help="a verifier that may ask in it (repeat)"),
-                   url: str = URL, api_key: str = API_KEY) -> None:
+def scope_register(
+    name: str = typer.Argument(..., help="e.g. insurance-enrolment/2026"),
+    members: list[str] = typer.Option(..., "--member", help="a verifier that may ask in it (repeat)"),
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Register a shared scope (or replace its members)."""
     with _client(url, api_key) as c:
         _print(c.register_scope(name, members))
@@ -119,10 +129,13 @@ def scope_list(url: str = URL) -> None:
 
 
 @admin_app.command("key")
-def admin_key(role: str = typer.Argument(..., help="issuer, verifier or auditor (the only admin is ZKELIG_ADMIN_KEY)"),
-              subject: str = typer.Argument("", help="the issuer or verifier the key acts for"),
-              key_only: bool = typer.Option(False, "--key-only", help="print only the key, for a shell variable"),
-              url: str = URL, api_key: str = API_KEY) -> None:
+def admin_key(
+    role: str = typer.Argument(..., help="issuer, verifier or auditor (the only admin is ZKELIG_ADMIN_KEY)"),
+    subject: str = typer.Argument("", help="the issuer or verifier the key acts for"),
+    key_only: bool = typer.Option(False, "--key-only", help="print only the key, for a shell variable"),
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Create an API key (printed once; only its hash is stored). Exit codes: 0 done, 2 failed."""
     with _client(url, api_key) as c:
         made = c.create_key(role, subject)
@@ -133,9 +146,13 @@ def admin_key(role: str = typer.Argument(..., help="issuer, verifier or auditor 
 
 
 @admin_app.command("register-issuer")
-def register_issuer(name: str, public_key: str = typer.Argument(..., help="Ed25519 public key, base64"),
-                    key_only: bool = typer.Option(False, "--key-only", help="print only the issuer's API key"),
-                    url: str = URL, api_key: str = API_KEY) -> None:
+def register_issuer(
+    name: str,
+    public_key: str = typer.Argument(..., help="Ed25519 public key, base64"),
+    key_only: bool = typer.Option(False, "--key-only", help="print only the issuer's API key"),
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Register an issuer on the ledger; prints its API key. Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
 
@@ -152,7 +169,9 @@ def register_issuer(name: str, public_key: str = typer.Argument(..., help="Ed255
 
 
 @issuer_app.command("keygen")
-def keygen(key_file: Path = typer.Argument(..., help="where to write the new key (PEM, mode 0600; never overwritten)")) -> None:
+def keygen(
+    key_file: Path = typer.Argument(..., help="where to write the new key (PEM, mode 0600; never overwritten)"),
+) -> None:
     """Make an issuer's Ed25519 signing key; prints the public key (base64) to register with the admin.
     Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
@@ -169,8 +188,13 @@ def keygen(key_file: Path = typer.Argument(..., help="where to write the new key
 
 
 @issuer_app.command("issue")
-def issue(issuer: str, orders: Path = typer.Argument(..., help='JSON list of {"schema", "id_commitment", "attributes", "expiry"}'),
-          key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+def issue(
+    issuer: str,
+    orders: Path = typer.Argument(..., help='JSON list of {"schema", "id_commitment", "attributes", "expiry"}'),
+    key_file: Path = KEY_FILE,
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Issue credentials from a JSON file, signed here with the issuer's key; prints what each holder receives.
     Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
@@ -193,8 +217,13 @@ def revoke(issuer: str, leaf_index: int, key_file: Path = KEY_FILE, url: str = U
 
 
 @issuer_app.command("rotate-key")
-def rotate_key(issuer: str, new_key_file: Path = typer.Argument(..., help="the new key (from `zkelig issuer keygen`)"),
-               key_file: Path = KEY_FILE, url: str = URL, api_key: str = API_KEY) -> None:
+def rotate_key(
+    issuer: str,
+    new_key_file: Path = typer.Argument(..., help="the new key (from `zkelig issuer keygen`)"),
+    key_file: Path = KEY_FILE,
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Replace the issuer's signing key; the current key (--key-file) signs the new one."""
     new_key = _issuer_key(new_key_file)
     with _client(url, api_key, _issuer_key(key_file)) as c:
@@ -202,11 +231,18 @@ def rotate_key(issuer: str, new_key_file: Path = typer.Argument(..., help="the n
 
 
 @verifier_app.command("request")
-def request(verifier: str, scope: str, issuers: list[str] = typer.Option(..., "--issuer"),
-            preset: str = typer.Option("age_at_least", help=f"one of {', '.join(PRESETS)}"),
-            years: int = typer.Option(None), day: str = typer.Option(None, help="YYYY-MM-DD"),
-            plan: list[int] = typer.Option(None, "--plan", help="a covered plan (repeat)"),
-            claim_cents: int = typer.Option(None), url: str = URL, api_key: str = API_KEY) -> None:
+def request(
+    verifier: str,
+    scope: str,
+    issuers: list[str] = typer.Option(..., "--issuer"),
+    preset: str = typer.Option("age_at_least", help=f"one of {', '.join(PRESETS)}"),
+    years: int = typer.Option(None),
+    day: str = typer.Option(None, help="YYYY-MM-DD"),
+    plan: list[int] = typer.Option(None, "--plan", help="a covered plan (repeat)"),
+    claim_cents: int = typer.Option(None),
+    url: str = URL,
+    api_key: str = API_KEY,
+) -> None:
     """Create a proof request from a preset; give its request_id to the holder. Exit codes: 0 done, 2 failed."""
     from .cli_errors import fail
 
@@ -216,8 +252,11 @@ def request(verifier: str, scope: str, issuers: list[str] = typer.Option(..., "-
         when = dt.date.fromisoformat(day) if day else None
     except ValueError:
         fail(f"--day {day!r} is not a date: give it as YYYY-MM-DD")
-    params = {k: v for k, v in (("years", years), ("day", when),
-                                ("covered_plans", plan or None), ("claim_cents", claim_cents)) if v is not None}
+    params = {
+        k: v
+        for k, v in (("years", years), ("day", when), ("covered_plans", plan or None), ("claim_cents", claim_cents))
+        if v is not None
+    }
     with _client(url, api_key) as c:
         _print(c.create_request(verifier, scope, issuers, preset, **params))
 

@@ -35,8 +35,9 @@ def credential_from_order(issuer: str, order: dict) -> cr.Credential:
     """The issuer's side of issuance: the credential for one order {"schema", "id_commitment",
     "attributes", "expiry"} (dates as datetime.date or ISO text), with a fresh nonce."""
     schema = cr.schema(order["schema"])
-    values = {name: _date(v) if schema.kind(name) is cr.AttributeKind.DATE else v
-              for name, v in order["attributes"].items()}
+    values = {
+        name: _date(v) if schema.kind(name) is cr.AttributeKind.DATE else v for name, v in order["attributes"].items()
+    }
     return cr.issue(schema, issuer, int(order["id_commitment"]), values, _date(order["expiry"]))
 
 
@@ -47,8 +48,14 @@ def _json_default(value):
 
 
 class ZkeligClient:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0,
-                 transport: httpx.BaseTransport | None = None, issuer_key: IssuerKey | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        issuer_key: IssuerKey | None = None,
+    ):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
         self.issuer_key = issuer_key  # an issuer's signing key: it signs here and never leaves this process
@@ -106,7 +113,9 @@ class ZkeligClient:
 
     def _signing_key(self) -> IssuerKey:
         if self.issuer_key is None:
-            raise ValueError("issuing needs the issuer's signing key: ZkeligClient(..., issuer_key=IssuerKey.load(path))")
+            raise ValueError(
+                "issuing needs the issuer's signing key: ZkeligClient(..., issuer_key=IssuerKey.load(path))"
+            )
         return self.issuer_key
 
     def frontier(self, issuer: str) -> dict:
@@ -125,16 +134,22 @@ class ZkeligClient:
         for attempt in range(STALE_RETRIES):
             state = self.frontier(issuer)
             signed = key.sign_issuance(state["origin"], issuer, state["frontier"], leaves)
-            body = {"first_leaf": signed.first_leaf, "leaves": [str(x) for x in leaves], "root": str(signed.root),
-                    "signature": base64.b64encode(signed.signature).decode()}
+            body = {
+                "first_leaf": signed.first_leaf,
+                "leaves": [str(x) for x in leaves],
+                "root": str(signed.root),
+                "signature": base64.b64encode(signed.signature).decode(),
+            }
             try:
                 placed = self._call("POST", f"/v1/issuers/{issuer}/credentials", body)
                 break
             except ApiError as err:
                 if err.code != "stale_statement" or attempt == STALE_RETRIES - 1:
                     raise
-        issued = [{"credential": dataclasses.replace(c, leaf_index=p["leaf_index"]).to_json(), **p}
-                  for c, p in zip(credentials, placed["placed"])]
+        issued = [
+            {"credential": dataclasses.replace(c, leaf_index=p["leaf_index"]).to_json(), **p}
+            for c, p in zip(credentials, placed["placed"])
+        ]
         return {"issuer": issuer, "root": placed["root"], "credentials": issued}
 
     def create_pickup(self, issuer: str, credential: dict) -> str:
@@ -158,8 +173,11 @@ class ZkeligClient:
         state = self.frontier(issuer)
         rotation = state["rotation"] + 1
         signature = self._signing_key().sign_rotation(state["origin"], issuer, rotation, new_key.public_key)
-        body = {"rotation": rotation, "public_key": base64.b64encode(new_key.public_key).decode(),
-                "signature": base64.b64encode(signature).decode()}
+        body = {
+            "rotation": rotation,
+            "public_key": base64.b64encode(new_key.public_key).decode(),
+            "signature": base64.b64encode(signature).decode(),
+        }
         index = self._call("POST", f"/v1/issuers/{issuer}/keys", body)["log_index"]
         self.issuer_key = new_key
         return index
@@ -204,8 +222,15 @@ class ZkeligClient:
 
     # --- verifiers ---
 
-    def create_request(self, verifier: str, scope: str, issuers: Sequence[str], preset: str | None = None,
-                       ttl_s: int | None = None, **params) -> dict:
+    def create_request(
+        self,
+        verifier: str,
+        scope: str,
+        issuers: Sequence[str],
+        preset: str | None = None,
+        ttl_s: int | None = None,
+        **params,
+    ) -> dict:
         """A request (with its link, QR code and words); `ttl_s` shortens its lifetime."""
         body: dict = {"scope": scope, "issuers": list(issuers)}
         if ttl_s is not None:

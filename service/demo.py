@@ -105,9 +105,13 @@ def _regulator_checks_funds_and_follows(story: Story, url: str, ledger_key: byte
     signed = total_of("insurer-a", day, day, openings).sign(insurer_key)
     result, ms = _timed(lambda: LedgerClaims.read(ApiAuditSource(url), ledger_key).check(signed))
     amount, n = signed["body"]["amount_cents"], signed["body"]["claims"]
-    story.check(f"regulator: insurer A's signed total for {day} ({amount // 100:,}.{amount % 100:02d} over "
-                f"{n} claim{'s' if n != 1 else ''}) matches the ledger's commitments", "checks",
-                "checks" if result.ok else f"fails: {result.problem}", ms)
+    story.check(
+        f"regulator: insurer A's signed total for {day} ({amount // 100:,}.{amount % 100:02d} over "
+        f"{n} claim{'s' if n != 1 else ''}) matches the ledger's commitments",
+        "checks",
+        "checks" if result.ok else f"fails: {result.problem}",
+        ms,
+    )
     heads: list = []
     monitor = Monitor([HttpSource(url)], MonitorState(ledger_key))
     try:
@@ -115,8 +119,9 @@ def _regulator_checks_funds_and_follows(story: Story, url: str, ledger_key: byte
         verdict = "consistent"
     except (SplitView, Unreachable) as err:
         verdict, ms = f"INCONSISTENT: {err}", 0.0
-    story.check(f"monitor: {len(heads)} signed heads verified, every entry replayed, no split view", "consistent",
-                verdict, ms)
+    story.check(
+        f"monitor: {len(heads)} signed heads verified, every entry replayed, no split view", "consistent", verdict, ms
+    )
 
 
 def run_demo(data_dir: Path | None = None) -> int:
@@ -136,8 +141,12 @@ def run_demo(data_dir: Path | None = None) -> int:
     story = Story()
     with Progress(transient=True, console=console) as bar:
         task = bar.add_task("trusted setup (cached after the first run)", total=None)
-        keys, ms = _timed(lambda: ensure_keys(progress=lambda step: bar.update(task, description=step), replace_stale=True))
-    story.check(f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms)
+        keys, ms = _timed(
+            lambda: ensure_keys(progress=lambda step: bar.update(task, description=step), replace_stale=True)
+        )
+    story.check(
+        f"circuit keys: {keys.metadata['constraints']:,} constraints, 2 verified contributions", "ready", "ready", ms
+    )
 
     workdir = Path(data_dir or tempfile.mkdtemp(prefix="zkelig-demo-"))
     admin_key = secrets.token_urlsafe(32)
@@ -168,48 +177,118 @@ def run_demo(data_dir: Path | None = None) -> int:
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("civil registry issues 1,000 person credentials", total=1000)
                 for start in range(0, 1000, 100):
-                    orders = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
-                               "attributes": {"birthdate": dt.date(1940, 1, 1) + dt.timedelta(days=(start + i) * 23),
-                                              "country": 528}, "expiry": today + dt.timedelta(days=3650)}
-                              for i in range(100)]
+                    orders = [
+                        {
+                            "schema": "person.v1",
+                            "id_commitment": str(cr.id_commitment(cr.new_secret())),
+                            "attributes": {
+                                "birthdate": dt.date(1940, 1, 1) + dt.timedelta(days=(start + i) * 23),
+                                "country": 528,
+                            },
+                            "expiry": today + dt.timedelta(days=3650),
+                        }
+                        for i in range(100)
+                    ]
                     issued += len(registry.issue("civil-registry", orders)["credentials"])
                     bar.update(task, advance=100)
-            coverage = {"plan": 1, "insured_from": today - dt.timedelta(days=200), "insured_until": today + dt.timedelta(days=165),
-                        "annual_cap_cents": 100_000, "region": 1}
-            orders = [{"schema": "insurance.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
-                       "attributes": coverage, "expiry": today + dt.timedelta(days=365)} for _ in range(200)]
+            coverage = {
+                "plan": 1,
+                "insured_from": today - dt.timedelta(days=200),
+                "insured_until": today + dt.timedelta(days=165),
+                "annual_cap_cents": 100_000,
+                "region": 1,
+            }
+            orders = [
+                {
+                    "schema": "insurance.v1",
+                    "id_commitment": str(cr.id_commitment(cr.new_secret())),
+                    "attributes": coverage,
+                    "expiry": today + dt.timedelta(days=365),
+                }
+                for _ in range(200)
+            ]
             return issued + len(insurer_a.issue("insurer-a", orders)["credentials"])
 
         issued, ms = _timed(issue_population)
         story.check("issuers put 1,200 credential commitments on the ledger", "1200", str(issued), ms)
 
         wallet = phone.create_wallet(PASSPHRASE)
-        alice_person = registry.issue("civil-registry", [{
-            "schema": "person.v1", "id_commitment": wallet["id_commitment"],
-            "attributes": {"birthdate": ALICE_BIRTHDATE, "country": 528}, "expiry": today + dt.timedelta(days=3650)}])
-        alice_insurance = insurer_a.issue("insurer-a", [{
-            "schema": "insurance.v1", "id_commitment": wallet["id_commitment"],
-            "attributes": {"plan": ALICE_PLAN, "insured_from": today - dt.timedelta(days=100),
-                           "insured_until": today + dt.timedelta(days=265), "annual_cap_cents": ALICE_CAP_CENTS,
-                           "region": ALICE_REGION}, "expiry": today + dt.timedelta(days=400)}])
-        person_id = phone.store_credential(wallet["wallet_id"], PASSPHRASE, alice_person["credentials"][0]["credential"])
-        insurance_id = phone.store_credential(wallet["wallet_id"], PASSPHRASE, alice_insurance["credentials"][0]["credential"])
+        alice_person = registry.issue(
+            "civil-registry",
+            [
+                {
+                    "schema": "person.v1",
+                    "id_commitment": wallet["id_commitment"],
+                    "attributes": {"birthdate": ALICE_BIRTHDATE, "country": 528},
+                    "expiry": today + dt.timedelta(days=3650),
+                }
+            ],
+        )
+        alice_insurance = insurer_a.issue(
+            "insurer-a",
+            [
+                {
+                    "schema": "insurance.v1",
+                    "id_commitment": wallet["id_commitment"],
+                    "attributes": {
+                        "plan": ALICE_PLAN,
+                        "insured_from": today - dt.timedelta(days=100),
+                        "insured_until": today + dt.timedelta(days=265),
+                        "annual_cap_cents": ALICE_CAP_CENTS,
+                        "region": ALICE_REGION,
+                    },
+                    "expiry": today + dt.timedelta(days=400),
+                }
+            ],
+        )
+        person_id = phone.store_credential(
+            wallet["wallet_id"], PASSPHRASE, alice_person["credentials"][0]["credential"]
+        )
+        insurance_id = phone.store_credential(
+            wallet["wallet_id"], PASSPHRASE, alice_insurance["credentials"][0]["credential"]
+        )
 
         bob_secret = cr.new_secret()  # Bob proves on his device: his secret never leaves it
-        bob_person = cr.Credential.from_json(registry.issue("civil-registry", [{
-            "schema": "person.v1", "id_commitment": str(cr.id_commitment(bob_secret)),
-            "attributes": {"birthdate": today - dt.timedelta(days=16 * 365), "country": 528},
-            "expiry": today + dt.timedelta(days=3650)}])["credentials"][0]["credential"])
-        bob_insurance = cr.Credential.from_json(insurer_a.issue("insurer-a", [{
-            "schema": "insurance.v1", "id_commitment": str(cr.id_commitment(bob_secret)),
-            "attributes": {"plan": 1, "insured_from": today - dt.timedelta(days=30), "insured_until": today + dt.timedelta(days=30),
-                           "annual_cap_cents": 50_000, "region": 2}, "expiry": today + dt.timedelta(days=60)}])["credentials"][0]["credential"])
+        bob_person = cr.Credential.from_json(
+            registry.issue(
+                "civil-registry",
+                [
+                    {
+                        "schema": "person.v1",
+                        "id_commitment": str(cr.id_commitment(bob_secret)),
+                        "attributes": {"birthdate": today - dt.timedelta(days=16 * 365), "country": 528},
+                        "expiry": today + dt.timedelta(days=3650),
+                    }
+                ],
+            )["credentials"][0]["credential"]
+        )
+        bob_insurance = cr.Credential.from_json(
+            insurer_a.issue(
+                "insurer-a",
+                [
+                    {
+                        "schema": "insurance.v1",
+                        "id_commitment": str(cr.id_commitment(bob_secret)),
+                        "attributes": {
+                            "plan": 1,
+                            "insured_from": today - dt.timedelta(days=30),
+                            "insured_until": today + dt.timedelta(days=30),
+                            "annual_cap_cents": 50_000,
+                            "region": 2,
+                        },
+                        "expiry": today + dt.timedelta(days=60),
+                    }
+                ],
+            )["credentials"][0]["credential"]
+        )
 
         def ask(verifier, name, scope, issuers, preset, **params):
             return verifier.create_request(name, scope, issuers, preset, **params)["request_id"]
 
         def alice_answers(verifier, name, request_id, credential_id):
-            presentation, prove_ms = _timed(lambda: phone.prove_with_wallet(wallet["wallet_id"], PASSPHRASE, credential_id, request_id))
+            presentation, prove_ms = _timed(
+                lambda: phone.prove_with_wallet(wallet["wallet_id"], PASSPHRASE, credential_id, request_id)
+            )
             receipt, verify_ms = _timed(lambda: verifier.submit(name, request_id, presentation))
             verify_receipt_signature(receipt, ledger_key)
             return receipt, prove_ms, verify_ms
@@ -219,7 +298,9 @@ def run_demo(data_dir: Path | None = None) -> int:
         # --- the hospital's questions -------------------------------------------------------------
         rid = ask(hospital, "hospital-a", f"hospital-a/visits/{today}", ["civil-registry"], "age_at_least", years=18)
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, person_id)
-        story.check(f"hospital: Alice is 18 or older (wallet proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
+        story.check(
+            f"hospital: Alice is 18 or older (wallet proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms
+        )
 
         rid = ask(hospital, "hospital-a", f"hospital-a/visits/{today}", ["civil-registry"], "age_at_least", years=18)
         try:
@@ -234,25 +315,53 @@ def run_demo(data_dir: Path | None = None) -> int:
         story.check(f"hospital: Alice is insured today (proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
 
         claim = f"hospital-a/claims/{today.year}/claim-0042"
-        rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
-                  claim_cents=120_000, day=today - dt.timedelta(days=3))
+        rid = ask(
+            hospital,
+            "hospital-a",
+            claim,
+            ["insurer-a"],
+            "reimbursable",
+            covered_plans=[3, ALICE_PLAN, 9],
+            claim_cents=120_000,
+            day=today - dt.timedelta(days=3),
+        )
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
-        story.check(f"hospital: claim 0042 is reimbursable under Alice's plan (proof {p_ms:,.0f} ms)", "accepted",
-                    _decision(receipt), v_ms)
+        story.check(
+            f"hospital: claim 0042 is reimbursable under Alice's plan (proof {p_ms:,.0f} ms)",
+            "accepted",
+            _decision(receipt),
+            v_ms,
+        )
         claim_openings = [Opening.from_json(receipt["body"]["funds"])] if "funds" in receipt["body"] else []
-        rid = ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
-                  claim_cents=120_000, day=today - dt.timedelta(days=3))
+        rid = ask(
+            hospital,
+            "hospital-a",
+            claim,
+            ["insurer-a"],
+            "reimbursable",
+            covered_plans=[3, ALICE_PLAN, 9],
+            claim_cents=120_000,
+            day=today - dt.timedelta(days=3),
+        )
         receipt, _, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
-        story.check("hospital: the same claim submitted again (same nullifier)", "refused: nullifier_reused",
-                    _decision(receipt), v_ms)
+        story.check(
+            "hospital: the same claim submitted again (same nullifier)",
+            "refused: nullifier_reused",
+            _decision(receipt),
+            v_ms,
+        )
 
         # --- revocation ---------------------------------------------------------------------------
         rid = ask(hospital, "hospital-a", f"hospital-a/coverage/{today}/bob", ["insurer-a"], "insured_on")
         bob_presentation, p_ms = _timed(lambda: phone.prove_on_device(bob_insurance, bob_secret, rid, keys.pk))
         insurer_a.revoke("insurer-a", bob_insurance.leaf_index)
         receipt, v_ms = _timed(lambda: hospital.submit("hospital-a", rid, bob_presentation))
-        story.check(f"hospital: Bob's coverage, revoked after he proved on-device ({p_ms:,.0f} ms)",
-                    "refused: root_not_accepted", _decision(receipt), v_ms)
+        story.check(
+            f"hospital: Bob's coverage, revoked after he proved on-device ({p_ms:,.0f} ms)",
+            "refused: root_not_accepted",
+            _decision(receipt),
+            v_ms,
+        )
         try:
             phone.path("insurer-a", bob_insurance.leaf_index)
             outcome = "path served"
@@ -267,16 +376,28 @@ def run_demo(data_dir: Path | None = None) -> int:
         story.check("insurer A enrols Alice (scope insurance-enrolment)", "accepted", _decision(receipt), v_ms)
         rid = ask(enrol_b, "insurer-b", scope, ["civil-registry"], "age_at_least", years=0)
         receipt, _, v_ms = alice_answers(enrol_b, "insurer-b", rid, person_id)
-        story.check("insurer B: a second enrolment in the same period is detected", "refused: nullifier_reused",
-                    _decision(receipt), v_ms)
+        story.check(
+            "insurer B: a second enrolment in the same period is detected",
+            "refused: nullifier_reused",
+            _decision(receipt),
+            v_ms,
+        )
 
         # --- the regulator ------------------------------------------------------------------------
         report, ms = _timed(lambda: audit(ApiAuditSource(server.url), ledger_key))
-        story.check(f"regulator audits {report.size:,} entries and {report.heads} signed heads over the API",
-                    "consistent", "consistent" if report.ok else f"INCONSISTENT: {report.problem}", ms)
+        story.check(
+            f"regulator audits {report.size:,} entries and {report.heads} signed heads over the API",
+            "consistent",
+            "consistent" if report.ok else f"INCONSISTENT: {report.problem}",
+            ms,
+        )
         stats = regulator.statistics()
-        story.check("regulator's statistics: nullifiers recorded (age, coverage, claim, enrolment)",
-                    "4 in 4 scopes", f"{stats['entries'].get('NULLIFIER', 0)} in {len(stats['nullifiers_per_scope'])} scopes", 0.0)
+        story.check(
+            "regulator's statistics: nullifiers recorded (age, coverage, claim, enrolment)",
+            "4 in 4 scopes",
+            f"{stats['entries'].get('NULLIFIER', 0)} in {len(stats['nullifiers_per_scope'])} scopes",
+            0.0,
+        )
         _regulator_checks_funds_and_follows(story, server.url, ledger_key, insurer_a_key, claim_openings)
     table = Table(title="zkelig demo: eligibility without disclosure")
     for column in ("step", "expected", "outcome", "time"):
@@ -284,5 +405,7 @@ def run_demo(data_dir: Path | None = None) -> int:
     for row in story.rows:
         table.add_row(*row)
     console.print(table)
-    console.print("[green]every check passed[/green]" if not story.failures else f"[red]{story.failures} check(s) failed[/red]")
+    console.print(
+        "[green]every check passed[/green]" if not story.failures else f"[red]{story.failures} check(s) failed[/red]"
+    )
     return 1 if story.failures else 0

@@ -115,7 +115,8 @@ def check_servable(keys: KeySet, dev_setup: bool) -> None:
         raise KeysRefused(
             f"{keys.directory} holds a single-party setup (whoever ran it can forge proofs): install a "
             "ceremony's key with `zkelig ceremony install`, or start in development mode "
-            "(`zkelig serve --dev-setup` or ZKELIG_DEV_SETUP=1)")
+            "(`zkelig serve --dev-setup` or ZKELIG_DEV_SETUP=1)"
+        )
 
 
 def check_circuit(keys: KeySet, expected_r1cs: str) -> None:
@@ -125,7 +126,8 @@ def check_circuit(keys: KeySet, expected_r1cs: str) -> None:
         what = f"circuit R1CS sha256 {recorded}" if recorded else "a circuit this version cannot identify"
         raise KeysForAnotherCircuit(
             f"the keys in {keys.directory} were made for {what}, not for this circuit ({expected_r1cs}): "
-            "run `zkelig setup` (or the ceremony) again")
+            "run `zkelig setup` (or the ceremony) again"
+        )
 
 
 def load_keys(directory: Path, expected_r1cs: str | None = None) -> KeySet:
@@ -156,9 +158,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(f.name, path)
 
 
-def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
-                  contributors: Sequence[str] = DEFAULT_CONTRIBUTORS,
-                  progress: Callable[[str], None] = lambda step: None) -> KeySet:
+def generate_keys(
+    directory: Path,
+    depth: int = DEFAULT_DEPTH,
+    q: int = DEFAULT_Q,
+    m: int = DEFAULT_M,
+    contributors: Sequence[str] = DEFAULT_CONTRIBUTORS,
+    progress: Callable[[str], None] = lambda step: None,
+) -> KeySet:
     """Compile, set up, apply and check each contribution, then write files and metadata last."""
     progress("compiling the circuit")
     circuit = credential_query_circuit(depth, q, m)
@@ -171,15 +178,23 @@ def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_
         if not verify_contribution(pk, after, receipt):
             raise RuntimeError(f"contribution by {name} does not verify")
         pk = after
-        receipts.append({
-            "name": receipt.name, "before": receipt.before, "after": receipt.after,
-            "delta_g1": receipt.delta_g1.to_snarkjs(), "delta_g2": receipt.delta_g2.to_snarkjs(),
-        })
+        receipts.append(
+            {
+                "name": receipt.name,
+                "before": receipt.before,
+                "after": receipt.after,
+                "delta_g1": receipt.delta_g1.to_snarkjs(),
+                "delta_g2": receipt.delta_g2.to_snarkjs(),
+            }
+        )
     progress("writing the keys")
     directory.mkdir(parents=True, exist_ok=True)
     write_zkey(directory / "circuit.zkey", pk)
     _write_atomic(directory / "verification_key.json", json.dumps(pk.vk.to_snarkjs(), indent=1).encode())
-    _write_atomic(directory / "transcript.json", json.dumps({"initial": "single-party setup", "contributions": receipts}, indent=1).encode())
+    _write_atomic(
+        directory / "transcript.json",
+        json.dumps({"initial": "single-party setup", "contributions": receipts}, indent=1).encode(),
+    )
     metadata = {
         "circuit": circuit_name(depth, q, m),
         "depth": depth,
@@ -189,8 +204,10 @@ def generate_keys(directory: Path, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_
         "public_inputs": list(PUBLIC_INPUTS),
         "r1cs_sha256": r1cs_digest(circuit.cs),
         "setup": "single-party",
-        "provenance": SINGLE_PARTY_WARNING if not contributors else
-        f"single-party setup followed by {len(contributors)} verified contribution(s); sound if one contributor was honest",
+        "provenance": SINGLE_PARTY_WARNING
+        if not contributors
+        else f"single-party setup followed by {len(contributors)} verified contribution(s); "
+        "sound if one contributor was honest",
         "key_digest": key_digest(pk),
         "vk_digest": vk_digest(pk.vk),
         "files": {name: _sha256_file(directory / name) for name in FILES},
@@ -206,8 +223,14 @@ def _recorded_setup(directory: Path) -> str | None:
         return None
 
 
-def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = DEFAULT_Q, m: int = DEFAULT_M,
-                progress: Callable[[str], None] = lambda step: None, replace_stale: bool = False) -> KeySet:
+def ensure_keys(
+    root: Path | None = None,
+    depth: int = DEFAULT_DEPTH,
+    q: int = DEFAULT_Q,
+    m: int = DEFAULT_M,
+    progress: Callable[[str], None] = lambda step: None,
+    replace_stale: bool = False,
+) -> KeySet:
     """The keys for (depth, Q, M) under `root`, generated once and reused while their digests match.
 
     Keys for another circuit raise KeysForAnotherCircuit, unless replace_stale (what `zkelig setup`
@@ -228,8 +251,9 @@ def ensure_keys(root: Path | None = None, depth: int = DEFAULT_DEPTH, q: int = D
     return ensure_witness_program(keyset, progress)
 
 
-def install_ceremony_keys(root: Path | None, depth: int, q: int, m: int, pk: ProvingKey, report,
-                          ptau_sha256: str) -> KeySet:
+def install_ceremony_keys(
+    root: Path | None, depth: int, q: int, m: int, pk: ProvingKey, report, ptau_sha256: str
+) -> KeySet:
     """The keys directory for a ceremony's final key, which `report` (a verified CeremonyReport) vouches for."""
     if not report.ok:
         raise ValueError("the ceremony does not verify: " + "; ".join(report.problems))
@@ -259,7 +283,7 @@ def install_ceremony_keys(root: Path | None, depth: int, q: int, m: int, pk: Pro
         "r1cs_sha256": r1cs_digest(circuit.cs),
         "setup": "ceremony",
         "provenance": f"ceremony of {len(report.contributions)} contribution(s) on a Powers of Tau phase 1, "
-                      "verified on installation; sound if one contributor (or the phase-1 ceremony's) was honest",
+        "verified on installation; sound if one contributor (or the phase-1 ceremony's) was honest",
         "key_digest": key_digest(pk),
         "vk_digest": vk_digest(pk.vk),
         "files": {name: _sha256_file(directory / name) for name in FILES},

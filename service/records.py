@@ -12,8 +12,8 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .ledger.store import Store
 
@@ -85,8 +85,10 @@ class Records:
             raise ValueError(f"role must be one of {MINTABLE_ROLES}")
         api_key = "zk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         with self.store.write(ledger_lock=False) as tx:
-            tx.execute("INSERT INTO api_keys (key_hash, role, subject, created_ms) VALUES (?, ?, ?, ?)",
-                       (key_hash(api_key), role, subject, self._now_ms()))
+            tx.execute(
+                "INSERT INTO api_keys (key_hash, role, subject, created_ms) VALUES (?, ?, ?, ?)",
+                (key_hash(api_key), role, subject, self._now_ms()),
+            )
         return api_key
 
     def principal(self, api_key: str) -> Principal | None:
@@ -100,8 +102,9 @@ class Records:
         """Every API key's id, role, subject and creation time (never the key, never its hash)."""
         with self.store.read() as tx:
             rows = tx.all("SELECT key_hash, role, subject, created_ms FROM api_keys ORDER BY created_ms, role, subject")
-        return [{"id": bytes(r[0])[:KEY_ID_BYTES].hex(), "role": r[1], "subject": r[2], "created_ms": r[3]}
-                for r in rows]
+        return [
+            {"id": bytes(r[0])[:KEY_ID_BYTES].hex(), "role": r[1], "subject": r[2], "created_ms": r[3]} for r in rows
+        ]
 
     def revoke_key(self, key_id: str) -> bool:
         with self.store.write(ledger_lock=False) as tx:
@@ -114,17 +117,23 @@ class Records:
     def verifier_ids(self) -> set[str]:
         """Verifiers that have a key or ever asked (a revoked verifier's scopes stay its own)."""
         with self.store.read() as tx:
-            return {r[0] for r in tx.all("SELECT subject FROM api_keys WHERE role = 'verifier'"
-                                         " UNION SELECT verifier FROM proof_requests")}
+            return {
+                r[0]
+                for r in tx.all(
+                    "SELECT subject FROM api_keys WHERE role = 'verifier' UNION SELECT verifier FROM proof_requests"
+                )
+            }
 
     # --- shared scopes ---
 
     def register_scope(self, name: str, members: list[str]) -> None:
         """Create or replace a shared scope and its member verifiers."""
         with self.store.write(ledger_lock=False) as tx:
-            tx.execute("INSERT INTO shared_scopes (name, members, created_ms) VALUES (?, ?, ?)"
-                       " ON CONFLICT (name) DO UPDATE SET members = excluded.members",
-                       (name, json.dumps(sorted(set(members))), self._now_ms()))
+            tx.execute(
+                "INSERT INTO shared_scopes (name, members, created_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET members = excluded.members",
+                (name, json.dumps(sorted(set(members))), self._now_ms()),
+            )
 
     def scope_members(self, name: str) -> list[str] | None:
         with self.store.read() as tx:
@@ -140,8 +149,10 @@ class Records:
     def save_request(self, verifier: str, body: dict) -> str:
         request_id = secrets.token_urlsafe(16)
         with self.store.write(durable=False, ledger_lock=False) as tx:
-            tx.execute("INSERT INTO proof_requests (id, verifier, body, created_ms, used) VALUES (?, ?, ?, ?, 0)",
-                       (request_id, verifier, json.dumps(body), self._now_ms()))
+            tx.execute(
+                "INSERT INTO proof_requests (id, verifier, body, created_ms, used) VALUES (?, ?, ?, ?, 0)",
+                (request_id, verifier, json.dumps(body), self._now_ms()),
+            )
         return request_id
 
     def load_request(self, request_id: str) -> tuple[str, dict, int, bool] | None:
@@ -155,7 +166,9 @@ class Records:
         transaction, and fails if it already was (one accepted presentation per challenge)."""
 
         def claim(tx) -> bool:
-            return tx.execute("UPDATE proof_requests SET used = 1 WHERE id = ? AND used = 0", (request_id,)).rowcount == 1
+            return (
+                tx.execute("UPDATE proof_requests SET used = 1 WHERE id = ? AND used = 0", (request_id,)).rowcount == 1
+            )
 
         return claim
 
@@ -188,16 +201,23 @@ class Records:
                 return None
             # ON CONFLICT and FOR UPDATE: two workers counting the same wallet's attempts on
             # PostgreSQL serialise on its row (SQLite writers are serialised anyway).
-            tx.execute("INSERT INTO wallet_failures (wallet_id, failures, blocked_until_ms) VALUES (?, 0, 0)"
-                       " ON CONFLICT (wallet_id) DO NOTHING", (wallet_id,))
-            failures, blocked_until = tx.one("SELECT failures, blocked_until_ms FROM wallet_failures"
-                                             " WHERE wallet_id = ?" + self._for_update, (wallet_id,))
+            tx.execute(
+                "INSERT INTO wallet_failures (wallet_id, failures, blocked_until_ms) VALUES (?, 0, 0)"
+                " ON CONFLICT (wallet_id) DO NOTHING",
+                (wallet_id,),
+            )
+            failures, blocked_until = tx.one(
+                "SELECT failures, blocked_until_ms FROM wallet_failures WHERE wallet_id = ?" + self._for_update,
+                (wallet_id,),
+            )
             if blocked_until > now:
                 raise WalletBackingOff(-(-(blocked_until - now) // 1000))
             failures += 1
             wait_s = 0 if failures <= free else min(max_backoff_s, 2 ** min(failures - free - 1, 30))
-            tx.execute("UPDATE wallet_failures SET failures = ?, blocked_until_ms = ? WHERE wallet_id = ?",
-                       (failures, now + wait_s * 1000, wallet_id))
+            tx.execute(
+                "UPDATE wallet_failures SET failures = ?, blocked_until_ms = ? WHERE wallet_id = ?",
+                (failures, now + wait_s * 1000, wallet_id),
+            )
         return bytes(row[0])
 
     def wallet_opened(self, wallet_id: str) -> None:
@@ -207,9 +227,14 @@ class Records:
     def record_wallet_proof(self, wallet_id: str, request_id: str) -> bool:
         """Record that this wallet proves this request; False if it already did (one proof each)."""
         with self.store.write(ledger_lock=False) as tx:
-            return tx.execute("INSERT INTO wallet_proofs (wallet_id, request_id, created_ms) VALUES (?, ?, ?)"
-                              " ON CONFLICT (wallet_id, request_id) DO NOTHING",
-                              (wallet_id, request_id, self._now_ms())).rowcount == 1
+            return (
+                tx.execute(
+                    "INSERT INTO wallet_proofs (wallet_id, request_id, created_ms) VALUES (?, ?, ?)"
+                    " ON CONFLICT (wallet_id, request_id) DO NOTHING",
+                    (wallet_id, request_id, self._now_ms()),
+                ).rowcount
+                == 1
+            )
 
     def forget_wallet_proof(self, wallet_id: str, request_id: str) -> None:
         """Undo record_wallet_proof when the service failed to prove (not the holder's doing)."""

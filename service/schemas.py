@@ -34,7 +34,8 @@ class IssuerCreated(BaseModel):
 
 class ApiKeyRequest(Strict):
     role: Literal[MINTABLE_ROLES] = Field(
-        description="the API mints no admin keys: the only admin key is ZKELIG_ADMIN_KEY")
+        description="the API mints no admin keys: the only admin key is ZKELIG_ADMIN_KEY"
+    )
     subject: Annotated[str, Field(max_length=63)] = ""
 
 
@@ -49,8 +50,13 @@ class ApiKeyList(BaseModel):
     keys: list[ApiKeyInfo]
 
 
-ScopeName = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}" + r"/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
-                                 description="a shared scope: <namespace>/<name>, e.g. insurance-enrolment/2026")]
+ScopeName = Annotated[
+    str,
+    Field(
+        pattern=f"^{ID_PATTERN.pattern}" + r"/[^/\x00-\x1f][^\x00-\x1f]{0,135}$",
+        description="a shared scope: <namespace>/<name>, e.g. insurance-enrolment/2026",
+    ),
+]
 
 
 class SharedScope(Strict):
@@ -182,7 +188,9 @@ class ProofRequestCreated(BaseModel):
 
 class SnarkjsProof(Strict):
     pi_a: Annotated[list[Decimal], Field(min_length=3, max_length=3)]
-    pi_b: Annotated[list[Annotated[list[Decimal], Field(min_length=2, max_length=2)]], Field(min_length=3, max_length=3)]
+    pi_b: Annotated[
+        list[Annotated[list[Decimal], Field(min_length=2, max_length=2)]], Field(min_length=3, max_length=3)
+    ]
     pi_c: Annotated[list[Decimal], Field(min_length=3, max_length=3)]
     protocol: Literal["groth16"] = "groth16"
     curve: Literal["bn128"] = "bn128"
@@ -202,8 +210,11 @@ class Receipt(BaseModel):
     body: dict
     signature: str
     key: str
-    inclusion: dict | None = Field(None, description="accepted only: the ledger entry, its inclusion proof and a "
-                                                       "signed head (GET /v1/ledger/receipts/{index} at decision time)")
+    inclusion: dict | None = Field(
+        None,
+        description="accepted only: the ledger entry, its inclusion proof and a "
+        "signed head (GET /v1/ledger/receipts/{index} at decision time)",
+    )
 
 
 class WalletCreate(Strict):

@@ -79,8 +79,11 @@ def _canonical(obj: dict) -> bytes:
 
 
 def sign_receipt(ledger: Ledger, body: dict) -> dict:
-    return {"body": body, "signature": base64.b64encode(ledger.key.sign(_canonical(body))).decode(),
-            "key": ledger.key.name}
+    return {
+        "body": body,
+        "signature": base64.b64encode(ledger.key.sign(_canonical(body))).decode(),
+        "key": ledger.key.name,
+    }
 
 
 def verify_receipt_signature(receipt: dict, public_key: bytes) -> None:
@@ -90,8 +93,13 @@ def verify_receipt_signature(receipt: dict, public_key: bytes) -> None:
 
 def receipt_body(request_id: str, verifier_id: str, request: ProofRequest, presentation: Presentation) -> dict:
     """What every receipt states, whatever the decision."""
-    return {"request_id": request_id, "verifier": verifier_id, "scope": request.scope, "issuer": presentation.issuer,
-            "decided_at_ms": int(time.time() * 1000)}
+    return {
+        "request_id": request_id,
+        "verifier": verifier_id,
+        "scope": request.scope,
+        "issuer": presentation.issuer,
+        "decided_at_ms": int(time.time() * 1000),
+    }
 
 
 def refuse(ledger: Ledger, body: dict, reason: str) -> dict:
@@ -99,14 +107,25 @@ def refuse(ledger: Ledger, body: dict, reason: str) -> dict:
     return sign_receipt(ledger, {**body, "decision": "refused", "reason": reason})
 
 
-async def decide(ledger: Ledger, verifier: BatchVerifier, body: dict, request: ProofRequest,
-                 presentation: Presentation, proof: Proof, claim=None) -> dict:
+async def decide(
+    ledger: Ledger,
+    verifier: BatchVerifier,
+    body: dict,
+    request: ProofRequest,
+    presentation: Presentation,
+    proof: Proof,
+    claim=None,
+) -> dict:
     """The signed receipt for one presentation (whose proof was parsed and validated) answering `request`;
     `body` is its receipt_body.
 
     A coroutine: it waits for the batch verifier and the ledger writer without holding a thread."""
     ledger.refresh()  # another replica may have revoked since we last looked
-    roots = {presentation.issuer: ledger.accepted_roots(presentation.issuer)} if ledger.has_issuer(presentation.issuer) else {}
+    roots = (
+        {presentation.issuer: ledger.accepted_roots(presentation.issuer)}
+        if ledger.has_issuer(presentation.issuer)
+        else {}
+    )
     checked = check_presentation(request, presentation, roots, proof)
     if checked is None:
         root_ok = presentation.root in roots.get(presentation.issuer, ())
@@ -124,13 +143,26 @@ async def decide(ledger: Ledger, verifier: BatchVerifier, body: dict, request: P
     opening = Opening.new(presentation.issuer, cents) if cents is not None else None
     payment = (opening.payer, opening.commitment) if opening else None
     try:
-        index = await asyncio.wrap_future(ledger.use_nullifier_async(
-            cr.scope_id(request.scope), nullifier, body["verifier"], digest, claim, scope_name, payment))
+        index = await asyncio.wrap_future(
+            ledger.use_nullifier_async(
+                cr.scope_id(request.scope), nullifier, body["verifier"], digest, claim, scope_name, payment
+            )
+        )
     except NullifierReused:
         return refuse(ledger, body, "nullifier_reused")
     except ClaimRefused:
         return refuse(ledger, body, "request_already_answered")
     head = ledger.head()
     funds = {"funds": opening.to_json()} if opening else {}
-    return sign_receipt(ledger, {**body, "decision": "accepted", "reason": "ok", "body_digest": digest.hex(),
-                                 "log_index": index, "checkpoint": head.to_text(), **funds})
+    return sign_receipt(
+        ledger,
+        {
+            **body,
+            "decision": "accepted",
+            "reason": "ok",
+            "body_digest": digest.hex(),
+            "log_index": index,
+            "checkpoint": head.to_text(),
+            **funds,
+        },
+    )

@@ -33,7 +33,9 @@ def _key(passphrase: str, salt: bytes) -> bytes:
 
 def seal(wallet_id: str, passphrase: str, content: dict) -> bytes:
     salt, nonce = os.urandom(16), os.urandom(12)
-    return salt + nonce + AESGCM(_key(passphrase, salt)).encrypt(nonce, json.dumps(content).encode(), wallet_id.encode())
+    return (
+        salt + nonce + AESGCM(_key(passphrase, salt)).encrypt(nonce, json.dumps(content).encode(), wallet_id.encode())
+    )
 
 
 def open_sealed(wallet_id: str, passphrase: str, blob: bytes | None) -> dict:

@@ -61,8 +61,13 @@ def test_setup_generates_once_then_reuses(tmp_path):
     assert first.returncode == 0, first.stderr
     folder = tmp_path / "credential-query-d3-q1-m2"
     meta = json.loads((folder / "metadata.json").read_text())
-    assert set(meta["files"]) == {"circuit.zkey", "verification_key.json", "transcript.json", "witness_program.json",
-                                  "poseidon_constants.json"}
+    assert set(meta["files"]) == {
+        "circuit.zkey",
+        "verification_key.json",
+        "transcript.json",
+        "witness_program.json",
+        "poseidon_constants.json",
+    }
     assert meta["vk_digest"] in first.stdout and "verified contribution" in first.stdout
     second = zkelig("setup", "--keys", str(tmp_path), "--depth", "3", "-q", "1", "-m", "2")
     assert second.returncode == 0 and json.loads((folder / "metadata.json").read_text()) == meta
@@ -99,7 +104,10 @@ def test_export_vk_matches_snarkjs_export(shared, tmp_path):
     folder = shared / "bench" / "eligibility-5654"
     out = zkelig("groth16", "export-vk", str(folder / "circuit.zkey"), str(tmp_path / "vk.json"))
     assert out.returncode == 0, out.stderr
-    ours, theirs = json.loads((tmp_path / "vk.json").read_text()), json.loads((folder / "verification_key.json").read_text())
+    ours, theirs = (
+        json.loads((tmp_path / "vk.json").read_text()),
+        json.loads((folder / "verification_key.json").read_text()),
+    )
     for key in ("nPublic", "vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "IC"):
         assert ours[key] == theirs[key]
     out = zkelig("groth16", "export-vk", str(folder / "proof.json"), str(tmp_path / "x.json"))
@@ -122,8 +130,9 @@ def test_audit_refuses_a_database_that_does_not_exist(tmp_path):
     import sqlite3
 
     sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
-    assert "holds no ledger" in one_line_failure(zkelig("audit", "--db", f"sqlite:///{tmp_path / 'other.db'}",
-                                                        "--public-key", key))
+    assert "holds no ledger" in one_line_failure(
+        zkelig("audit", "--db", f"sqlite:///{tmp_path / 'other.db'}", "--public-key", key)
+    )
     unsupported = zkelig("audit", "--db", "mysql://x/y", "--public-key", key)
     assert "unsupported ledger database URL" in one_line_failure(unsupported)
     unreachable = zkelig("audit", "--db", "postgresql://me:hunter2@127.0.0.1:1/ledger", "--public-key", key)
@@ -131,12 +140,18 @@ def test_audit_refuses_a_database_that_does_not_exist(tmp_path):
     assert "cannot open" in refused and "hunter2" not in refused  # the password is never printed
 
 
-@pytest.mark.parametrize("url, said", [("http://127.0.0.1:1", "cannot connect"),
-                                       ("localhost:8000", "not a service URL"), ("nope", "not a service URL")])
+@pytest.mark.parametrize(
+    "url, said",
+    [("http://127.0.0.1:1", "cannot connect"), ("localhost:8000", "not a service URL"), ("nope", "not a service URL")],
+)
 def test_unreachable_or_malformed_service_urls_are_one_line(url, said):
     assert said in one_line_failure(zkelig("audit", "--url", url))
-    helper = subprocess.run([sys.executable, "-m", "service", "admin", "key", "auditor", "--url", url, "--api-key", "k"],
-                            capture_output=True, text=True, timeout=120)
+    helper = subprocess.run(
+        [sys.executable, "-m", "service", "admin", "key", "auditor", "--url", url, "--api-key", "k"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert said in one_line_failure(helper)
 
 
@@ -147,8 +162,13 @@ def _serve(*args, keys_root, data):
     # a strong key: a weak one is refused before the checks these tests are about
     env = {**os.environ, "ZKELIG_KEYS": str(keys_root), "ZKELIG_ADMIN_KEY": "zk_" + secrets.token_urlsafe(32)}
     env.pop("ZKELIG_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "service", "serve", "--port", "1", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--port", "1", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def test_serve_refuses_to_start_on_missing_or_mismatched_state(tmp_path, query_keys):
@@ -162,8 +182,9 @@ def test_serve_refuses_to_start_on_missing_or_mismatched_state(tmp_path, query_k
     assert "zkelig setup" in said
     said = one_line_failure(_serve("--database", "sqlite:/x", keys_root=keys_root, data=data))
     assert "unsupported ledger database URL" in said
-    said = one_line_failure(_serve("--init", "--database", "postgresql://me:hunter2@127.0.0.1:1/x", keys_root=keys_root,
-                                   data=data))
+    said = one_line_failure(
+        _serve("--init", "--database", "postgresql://me:hunter2@127.0.0.1:1/x", keys_root=keys_root, data=data)
+    )
     assert "cannot use the database postgresql://me:***@127.0.0.1:1/x" in said and "hunter2" not in said
     # a ledger signed by one key, served with another
     data.mkdir()
@@ -180,8 +201,20 @@ def test_verifier_request_names_the_presets_and_refuses_another_in_one_line():
 
     helped = zkelig("verifier", "request", "--help")
     assert helped.returncode == 0 and all(name in helped.stdout for name in PRESETS)
-    out = zkelig("verifier", "request", "hospital-a", "hospital-a/x", "--issuer", "registry", "--preset", "age_at_most",
-                 "--url", "http://127.0.0.1:1", "--api-key", "k")
+    out = zkelig(
+        "verifier",
+        "request",
+        "hospital-a",
+        "hospital-a/x",
+        "--issuer",
+        "registry",
+        "--preset",
+        "age_at_most",
+        "--url",
+        "http://127.0.0.1:1",
+        "--api-key",
+        "k",
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     message = (out.stdout + out.stderr).strip()
     assert message.count("\n") == 0 and "age_at_most" in message and "insured_on" in message, message

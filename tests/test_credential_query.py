@@ -47,7 +47,9 @@ def holder(schema, values, issuer="registry", expiry=dt.date(2031, 1, 1), depth=
 def raw_credential(slots, depth=SMALL_DEPTH):
     """A person.v1-id credential with arbitrary slot values (encoded directly)."""
     secret = cr.new_secret()
-    credential = cr.Credential("person.v1", "registry", cr.id_commitment(secret), tuple(slots), cr.encode_date(dt.date(2031, 1, 1)), 99)
+    credential = cr.Credential(
+        "person.v1", "registry", cr.id_commitment(secret), tuple(slots), cr.encode_date(dt.date(2031, 1, 1)), 99
+    )
     tree = PoseidonTree(depth)
     index = tree.append(credential.leaf)
     return credential, secret, tree.path(index)
@@ -116,7 +118,12 @@ def test_operators_at_their_boundaries_match_the_reference():
 
 def test_noop_and_four_queries_together():
     credential, secret, path = raw_credential([5, 10, 15, 20, 0, 0, 0, TOP])
-    queries = [Query(0, Op.LT, (6,)), Query(1, Op.IN, (1, 10)), Query(2, Op.BETWEEN, (15, 15)), Query(7, Op.GTE, (TOP,))]
+    queries = [
+        Query(0, Op.LT, (6,)),
+        Query(1, Op.IN, (1, 10)),
+        Query(2, Op.BETWEEN, (15, 15)),
+        Query(7, Op.GTE, (TOP,)),
+    ]
     assert satisfiable(credential, secret, path, request_for(queries))
     assert satisfiable(credential, secret, path, request_for([]))  # four NOOPs
     queries[3] = Query(7, Op.LT, (TOP,))
@@ -160,12 +167,15 @@ def _query_wires(circuit, k: int) -> set[int]:
     return wires
 
 
-@pytest.mark.parametrize("op,true_x,false_x,values", [
-    (Op.LTE, 100, 101, (100,)),
-    (Op.GT, 101, 100, (100,)),
-    (Op.IN, 7, 8, (5, 6, 7)),
-    (Op.NOT_BETWEEN, 9, 10, (10, 20)),
-])
+@pytest.mark.parametrize(
+    "op,true_x,false_x,values",
+    [
+        (Op.LTE, 100, 101, (100,)),
+        (Op.GT, 101, 100, (100,)),
+        (Op.IN, 7, 8, (5, 6, 7)),
+        (Op.NOT_BETWEEN, 9, 10, (10, 20)),
+    ],
+)
 def test_forged_witnesses_cannot_satisfy_a_false_query(op, true_x, false_x, values):
     """Splice the query wires of an honest witness for a true x into the witness for a false x,
     and mix them at random: the committed slot value pins the answer."""
@@ -173,8 +183,14 @@ def test_forged_witnesses_cannot_satisfy_a_false_query(op, true_x, false_x, valu
     request = request_for([Query(0, op, values)])
     credential, secret, path = raw_credential([false_x] + [0] * 7)
     honest = circuit.solve(**circuit_inputs(credential, secret, path, request))
-    twin = cr.Credential(credential.schema, credential.issuer, credential.id_commitment, (true_x,) + credential.slots[1:],
-                         credential.expiry, credential.nonce)
+    twin = cr.Credential(
+        credential.schema,
+        credential.issuer,
+        credential.id_commitment,
+        (true_x,) + credential.slots[1:],
+        credential.expiry,
+        credential.nonce,
+    )
     donor = circuit.solve(**circuit_inputs(twin, secret, path, request))
     wires = sorted(_query_wires(circuit, 0))
     rng = random.Random(1)
@@ -190,7 +206,9 @@ def test_forged_witnesses_cannot_satisfy_a_false_query(op, true_x, false_x, valu
 
 
 def test_expired_credentials_are_refused():
-    credential, secret, tree, path = holder(cr.PERSON, {"birthdate": dt.date(1990, 1, 1), "country": 528}, expiry=TODAY - dt.timedelta(days=1))
+    credential, secret, tree, path = holder(
+        cr.PERSON, {"birthdate": dt.date(1990, 1, 1), "country": 528}, expiry=TODAY - dt.timedelta(days=1)
+    )
     request = age_at_least(18, TODAY, ["registry"], "hospital/2026")
     with pytest.raises(Unsatisfied, match="expired"):
         prove_request(credential, secret, path, request, pk=None)
@@ -203,8 +221,12 @@ def test_expired_credentials_are_refused():
 def test_age_preset_on_the_birthday():
     eighteen_today = years_before(TODAY, 18)
     request = age_at_least(18, TODAY, ["registry"], "bar/2026")
-    for birthdate, adult in ((eighteen_today, True), (eighteen_today + dt.timedelta(days=1), False),
-                             (dt.date(1950, 6, 1), True), (TODAY, False)):
+    for birthdate, adult in (
+        (eighteen_today, True),
+        (eighteen_today + dt.timedelta(days=1), False),
+        (dt.date(1950, 6, 1), True),
+        (TODAY, False),
+    ):
         credential, secret, tree, path = holder(cr.PERSON, {"birthdate": birthdate, "country": 528})
         assert satisfiable(credential, secret, path, request) is adult, birthdate
     assert years_before(dt.date(2028, 2, 29), 18) == dt.date(2010, 2, 28)
@@ -216,12 +238,20 @@ def insurance(plan=7, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31), cap=
 
 def test_insured_and_reimbursable_presets():
     credential, secret, tree, path = holder(cr.INSURANCE, insurance(), issuer="insurer-a")
-    for day, insured in ((dt.date(2026, 1, 1), True), (dt.date(2025, 12, 31), False), (dt.date(2026, 12, 31), True),
-                         (dt.date(2027, 1, 1), False)):
+    for day, insured in (
+        (dt.date(2026, 1, 1), True),
+        (dt.date(2025, 12, 31), False),
+        (dt.date(2026, 12, 31), True),
+        (dt.date(2027, 1, 1), False),
+    ):
         assert satisfiable(credential, secret, path, insured_on(day, TODAY, ["insurer-a"], "s")) is insured
     day = dt.date(2026, 6, 1)
-    for plans, claim, ok in (([3, 7, 9], 500_000, True), ([3, 7, 9], 500_001, False), ([3, 9], 100, False),
-                             ([7], 0, True)):
+    for plans, claim, ok in (
+        ([3, 7, 9], 500_000, True),
+        ([3, 7, 9], 500_001, False),
+        ([3, 9], 100, False),
+        ([7], 0, True),
+    ):
         request = reimbursable(plans, claim, day, TODAY, ["insurer-a"], "claims/2026")
         assert len(request.queries) == 4
         assert satisfiable(credential, secret, path, request) is ok
@@ -241,10 +271,16 @@ def test_request_json_round_trip_and_malformed_requests():
     request = reimbursable([1, 2], 300, TODAY, TODAY, ["insurer-a"], "claims/2026")
     assert ProofRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
     bad = request.to_json()
-    for mutate in (lambda o: o.update(schema="nope.v9"), lambda o: o["queries"][0].update(op="LIKE"),
-                   lambda o: o["queries"][0].update(values=[str(1 << 64)]), lambda o: o.update(challenge="-1"),
-                   lambda o: o.update(today="yesterday"), lambda o: o.update(queries=[{"slot": 0, "op": "EQ"}] * 5),
-                   lambda o: o.pop("scope"), lambda o: o.update(issuers=[])):
+    for mutate in (
+        lambda o: o.update(schema="nope.v9"),
+        lambda o: o["queries"][0].update(op="LIKE"),
+        lambda o: o["queries"][0].update(values=[str(1 << 64)]),
+        lambda o: o.update(challenge="-1"),
+        lambda o: o.update(today="yesterday"),
+        lambda o: o.update(queries=[{"slot": 0, "op": "EQ"}] * 5),
+        lambda o: o.pop("scope"),
+        lambda o: o.update(issuers=[]),
+    ):
         obj = json.loads(json.dumps(bad))
         mutate(obj)
         with pytest.raises(InvalidEncoding):
@@ -256,7 +292,9 @@ def test_request_json_round_trip_and_malformed_requests():
 
 @pytest.fixture(scope="module")
 def adult(query_keys):
-    credential, secret, tree, path = holder(cr.PERSON, {"birthdate": dt.date(1990, 3, 4), "country": 528}, depth=20, others=50)
+    credential, secret, tree, path = holder(
+        cr.PERSON, {"birthdate": dt.date(1990, 3, 4), "country": 528}, depth=20, others=50
+    )
     request = age_at_least(18, TODAY, ["registry"], "hospital-a/visits/2026")
     presentation = prove_request(credential, secret, path, request, query_keys.pk)
     return credential, secret, tree, path, request, presentation
@@ -266,6 +304,7 @@ def test_presentation_verifies_and_carries_nothing_personal(adult, query_keys):
     credential, secret, tree, path, request, presentation = adult
     roots = {"registry": {tree.root}}
     assert verify_presentation(query_keys.vk, request, presentation, roots)
+
     def values(obj):
         if isinstance(obj, dict):
             return {v for x in obj.values() for v in values(x)}
@@ -291,7 +330,9 @@ def test_presentations_are_refused_on_any_mismatch(adult, query_keys):
     assert not verify_presentation(vk, later, presentation, roots)
     assert not verify_presentation(vk, request, presentation, {"registry": {tree.root + 1}})  # root not accepted
     assert not verify_presentation(vk, request, presentation, {})
-    assert not verify_presentation(vk, request, Presentation("other", presentation.proof, presentation.public_signals), roots)
+    assert not verify_presentation(
+        vk, request, Presentation("other", presentation.proof, presentation.public_signals), roots
+    )
     for i in range(len(PUBLIC_INPUTS)):
         signals = list(presentation.public_signals)
         signals[i] = str((int(signals[i]) + 1) % cr.R)
@@ -304,7 +345,9 @@ def test_presentations_are_refused_on_any_mismatch(adult, query_keys):
     with pytest.raises(InvalidEncoding):
         verify_presentation(vk, request, Presentation("registry", {"pi_a": ["1"]}, presentation.public_signals), roots)
     with pytest.raises(InvalidEncoding):
-        verify_presentation(vk, request, Presentation("registry", presentation.proof, presentation.public_signals[:6]), roots)
+        verify_presentation(
+            vk, request, Presentation("registry", presentation.proof, presentation.public_signals[:6]), roots
+        )
 
 
 def test_reimbursable_proof_end_to_end(query_keys):
@@ -320,9 +363,18 @@ def test_snarkjs_verifies_a_presentation(adult, query_keys, node_modules, tmp_pa
     (tmp_path / "proof.json").write_text(json.dumps(presentation.proof))
     (tmp_path / "public.json").write_text(json.dumps(presentation.public_signals))
     out = subprocess.run(
-        ["node", str(node_modules / "snarkjs" / "cli.js"), "groth16", "verify",
-         str(query_keys.directory / "verification_key.json"), str(tmp_path / "public.json"), str(tmp_path / "proof.json")],
-        capture_output=True, text=True, timeout=120,
+        [
+            "node",
+            str(node_modules / "snarkjs" / "cli.js"),
+            "groth16",
+            "verify",
+            str(query_keys.directory / "verification_key.json"),
+            str(tmp_path / "public.json"),
+            str(tmp_path / "proof.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0 and "OK" in out.stdout, out.stdout + out.stderr
 

@@ -44,12 +44,34 @@ def deployed(tmp_path_factory, query_keys):
     proving queue (one admitted proof per worker)."""
     port, data = _free_port(), tmp_path_factory.mktemp("deployed")
     log = data.parent / f"{data.name}.log"
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent),
-           "ZKELIG_HOLDER_RATE_PER_MINUTE": "100000", "ZKELIG_PROVE_QUEUE": "1"}
+    env = {
+        **os.environ,
+        "ZKELIG_ADMIN_KEY": ADMIN,
+        "ZKELIG_KEYS": str(query_keys.directory.parent),
+        "ZKELIG_HOLDER_RATE_PER_MINUTE": "100000",
+        "ZKELIG_PROVE_QUEUE": "1",
+    }
     env.pop("FORWARDED_ALLOW_IPS", None)
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
-                                 "--data-dir", str(data), "--workers", "2"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "serve",
+                "--init",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data),
+                "--workers",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300
     while True:
@@ -86,8 +108,14 @@ def world(deployed):
     registry_key = admin.register_issuer("registry", issuer_key.public_key)["api_key"]
     hospital_key = admin.create_key("verifier", "hospital-a")
     other_key = admin.create_key("verifier", "hospital-b")
-    return dict(url=url, admin=admin, registry_key=registry_key, issuer_key=issuer_key, hospital_key=hospital_key,
-                other_key=other_key)
+    return dict(
+        url=url,
+        admin=admin,
+        registry_key=registry_key,
+        issuer_key=issuer_key,
+        hospital_key=hospital_key,
+        other_key=other_key,
+    )
 
 
 def _registry(w) -> ZkeligClient:
@@ -96,8 +124,12 @@ def _registry(w) -> ZkeligClient:
 
 
 def _person(commitment: str, birthdate=dt.date(1980, 2, 3)) -> dict:
-    return {"schema": "person.v1", "id_commitment": commitment, "attributes": {"birthdate": birthdate, "country": 250},
-            "expiry": TODAY + dt.timedelta(days=999)}
+    return {
+        "schema": "person.v1",
+        "id_commitment": commitment,
+        "attributes": {"birthdate": birthdate, "country": 250},
+        "expiry": TODAY + dt.timedelta(days=999),
+    }
 
 
 def _wallet_with_person(w) -> tuple[dict, str]:
@@ -113,6 +145,7 @@ def _ask(w, scope: str = "hospital-a/visits", years: int = 18, key: str | None =
 
 
 # --- 1. every worker answers from the latest committed state ---------------------------------------
+
 
 def test_audit_over_the_api_20_of_20_while_writes_flow(world):
     """`zkelig audit --url` against both workers while issuances and submissions append: a stale
@@ -194,6 +227,7 @@ def test_issue_store_prove_on_fresh_connections_50_of_50(world):
 
 # --- 2. scopes are owned --------------------------------------------------------------------------
 
+
 def test_scopes_are_owned(world):
     w = world
     with pytest.raises(ApiError) as err:  # the issue's attack: hospital-b asks in hospital-a's scope
@@ -208,7 +242,9 @@ def test_scopes_are_owned(world):
     admin = fresh(w["url"], ADMIN)
     insurer_a, insurer_b, insurer_c = (admin.create_key("verifier", f"insurer-{x}") for x in "abc")
     assert admin.register_scope("insurance-enrolment/2026", ["insurer-b", "insurer-a"]) == {
-        "name": "insurance-enrolment/2026", "members": ["insurer-a", "insurer-b"]}
+        "name": "insurance-enrolment/2026",
+        "members": ["insurer-a", "insurer-b"],
+    }
     assert {"name": "insurance-enrolment/2026", "members": ["insurer-a", "insurer-b"]} in fresh(w["url"]).scopes()
     assert _ask(w, scope="insurance-enrolment/2026", key=insurer_a, verifier="insurer-a")
     assert _ask(w, scope="insurance-enrolment/2026", key=insurer_b, verifier="insurer-b")
@@ -228,6 +264,7 @@ def test_scopes_are_owned(world):
 
 # --- 3. limits that hold behind proxies -----------------------------------------------------------
 
+
 def test_spoofed_forwarded_for_does_not_escape_the_wallet_limit(world, deployed):
     """151 passphrase guesses on one wallet, each claiming a new X-Forwarded-For: after a few
     failures every guess is 429 with Retry-After, and so is the right passphrase while the wallet
@@ -237,8 +274,11 @@ def test_spoofed_forwarded_for_does_not_escape_the_wallet_limit(world, deployed)
     statuses, retry_after = [], []
     with httpx.Client(base_url=w["url"], timeout=60) as http:
         for i in range(151):
-            r = http.post(f"/v1/holders/wallets/{wallet['wallet_id']}/open", json={"passphrase": f"guess number {i}"},
-                          headers={"X-Forwarded-For": f"203.0.{i // 250}.{i % 250 + 1}"})
+            r = http.post(
+                f"/v1/holders/wallets/{wallet['wallet_id']}/open",
+                json={"passphrase": f"guess number {i}"},
+                headers={"X-Forwarded-For": f"203.0.{i // 250}.{i % 250 + 1}"},
+            )
             statuses.append(r.status_code)
             if r.status_code == 429:
                 assert r.headers["content-type"] == "application/problem+json" and r.json()["code"] == "rate_limited"
@@ -274,8 +314,11 @@ def test_proving_flood_gets_503_with_retry_after_and_never_500(world):
     rids = [_ask(w, scope=f"hospital-a/flood-{i}") for i in range(12)]
 
     def prove(rid):
-        return httpx.post(f"{w['url']}/v1/holders/wallets/{wallet['wallet_id']}/presentations", timeout=300,
-                          json={"passphrase": PASS, "credential_id": credential_id, "request_id": rid})
+        return httpx.post(
+            f"{w['url']}/v1/holders/wallets/{wallet['wallet_id']}/presentations",
+            timeout=300,
+            json={"passphrase": PASS, "credential_id": credential_id, "request_id": rid},
+        )
 
     with ThreadPoolExecutor(12) as pool:
         responses = list(pool.map(prove, rids))
@@ -311,8 +354,10 @@ def test_verification_keeps_answering_while_server_side_proofs_run(world):
                 if stop.is_set():
                     return
                 rid = _ask(w, scope=f"hospital-a/flood-{k}-{n}")
-                r = http.post(f"/v1/holders/wallets/{flood_wallet['wallet_id']}/presentations",
-                              json={"passphrase": PASS, "credential_id": flood_credential, "request_id": rid})
+                r = http.post(
+                    f"/v1/holders/wallets/{flood_wallet['wallet_id']}/presentations",
+                    json={"passphrase": PASS, "credential_id": flood_credential, "request_id": rid},
+                )
                 statuses.append(r.status_code)
 
     flooders = [threading.Thread(target=flood, args=(k,)) for k in range(4)]
@@ -362,6 +407,7 @@ def test_server_side_proving_only_once_and_only_for_open_requests(world):
 
 # --- 4. keys have a life cycle --------------------------------------------------------------------
 
+
 def test_revoked_key_fails_at_once_on_every_worker(world):
     w = world
     admin = fresh(w["url"], ADMIN)
@@ -396,8 +442,9 @@ def test_admin_keys_management_from_the_cli(world):
     env = {**os.environ, "ZKELIG_URL": w["url"], "ZKELIG_API_KEY": ADMIN}
 
     def zkelig(*args):
-        return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, cwd=ROOT,
-                              env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "service", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+        )
 
     import json
 
@@ -417,8 +464,14 @@ def test_admin_keys_management_from_the_cli(world):
 @pytest.mark.parametrize("weak", ["secret", "a" * 40, "zk_0123456789"])
 def test_serve_refuses_a_weak_admin_key(weak, tmp_path):
     env = {**os.environ, "ZKELIG_ADMIN_KEY": weak}
-    done = subprocess.run([sys.executable, "-m", "service", "serve", "--data-dir", str(tmp_path)], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "128 bits" in lines[0] and "secrets.token_urlsafe(32)" in lines[0], done.stderr

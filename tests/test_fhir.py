@@ -30,17 +30,26 @@ def fhir(world, method, path, body=None, key=None, content=None):
 
 
 def eligibility(purpose, insurer="insurer-a", serviced=TODAY, **extra):
-    body = {"resourceType": "CoverageEligibilityRequest", "status": "active", "purpose": purpose,
-            "patient": {"reference": "Patient/123", "identifier": {"value": "MRN-0001"}},
-            "created": TODAY.isoformat(), "insurer": {"identifier": {"value": insurer}}, **extra}
+    body = {
+        "resourceType": "CoverageEligibilityRequest",
+        "status": "active",
+        "purpose": purpose,
+        "patient": {"reference": "Patient/123", "identifier": {"value": "MRN-0001"}},
+        "created": TODAY.isoformat(),
+        "insurer": {"identifier": {"value": insurer}},
+        **extra,
+    }
     if serviced is not None:
         body["servicedDate"] = serviced.isoformat()
     return body
 
 
 def claim_item(amount="1250.00", plans=(7, 9)):
-    return {"productOrService": {"text": "knee MRI"}, "unitPrice": {"value": amount, "currency": "EUR"},
-            "extension": [{"url": EXT_PLAN, "valueUnsignedInt": p} for p in plans]}
+    return {
+        "productOrService": {"text": "knee MRI"},
+        "unitPrice": {"value": amount, "currency": "EUR"},
+        "extension": [{"url": EXT_PLAN, "valueUnsignedInt": p} for p in plans],
+    }
 
 
 def response_of(reply) -> CoverageEligibilityResponse:
@@ -106,8 +115,12 @@ def test_benefits_claim_complete_then_the_same_claim_refused(world):
 
 
 def test_age_check_by_extension(world):
-    body = eligibility(["validation"], insurer="civil-registry", serviced=None,
-                       extension=[{"url": EXT_MIN_AGE, "valueUnsignedInt": 18}])
+    body = eligibility(
+        ["validation"],
+        insurer="civil-registry",
+        serviced=None,
+        extension=[{"url": EXT_MIN_AGE, "valueUnsignedInt": 18}],
+    )
     queued = response_of(fhir(world, "POST", "/CoverageEligibilityRequest", body))
     rid = link_of(queued).split("#request=")[1]
     assert world.holder.request_view(rid)["params"] == {"years": 18}
@@ -116,23 +129,33 @@ def test_age_check_by_extension(world):
     assert done.outcome == "complete" and done.insurance is None and "18 or older" in done.disposition
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (eligibility(["validation"], serviced=None), 400, "servicedDate is required"),
-    (eligibility(["validation"], insurer="insurer-nobody"), 404, "unknown insurer"),
-    (eligibility(["benefits"]), 400, "exactly one item"),
-    (eligibility(["benefits"], item=[claim_item(plans=())]), 400, "covered plans"),
-    (eligibility(["benefits"], item=[{**claim_item(), "unitPrice": {"value": "1.234", "currency": "EUR"}}]), 400,
-     "whole cents"),
-    (eligibility(["benefits"], item=[{**claim_item(), "unitPrice": {"value": "10", "currency": "USD"}}]), 400, "EUR"),
-    (eligibility(["discovery"]), 400, "purpose must be"),
-    (eligibility(["validation"], status="cancelled"), 400, "active"),
-    (eligibility(["validation"], extension=[{"url": EXT_MIN_AGE, "valueUnsignedInt": 999}]), 400, "minimum-age"),
-    ({**eligibility(["validation"]), "patient": None}, 400, "patient"),
-    ({**eligibility(["validation"]), "servicedDate": "not a date"}, 400, "servicedDate"),
-    ({"resourceType": "Patient", "id": "x"}, 400, "CoverageEligibilityRequest"),
-    ({"hello": "world"}, 400, "CoverageEligibilityRequest"),
-    ([1, 2, 3], 400, "CoverageEligibilityRequest"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (eligibility(["validation"], serviced=None), 400, "servicedDate is required"),
+        (eligibility(["validation"], insurer="insurer-nobody"), 404, "unknown insurer"),
+        (eligibility(["benefits"]), 400, "exactly one item"),
+        (eligibility(["benefits"], item=[claim_item(plans=())]), 400, "covered plans"),
+        (
+            eligibility(["benefits"], item=[{**claim_item(), "unitPrice": {"value": "1.234", "currency": "EUR"}}]),
+            400,
+            "whole cents",
+        ),
+        (
+            eligibility(["benefits"], item=[{**claim_item(), "unitPrice": {"value": "10", "currency": "USD"}}]),
+            400,
+            "EUR",
+        ),
+        (eligibility(["discovery"]), 400, "purpose must be"),
+        (eligibility(["validation"], status="cancelled"), 400, "active"),
+        (eligibility(["validation"], extension=[{"url": EXT_MIN_AGE, "valueUnsignedInt": 999}]), 400, "minimum-age"),
+        ({**eligibility(["validation"]), "patient": None}, 400, "patient"),
+        ({**eligibility(["validation"]), "servicedDate": "not a date"}, 400, "servicedDate"),
+        ({"resourceType": "Patient", "id": "x"}, 400, "CoverageEligibilityRequest"),
+        ({"hello": "world"}, 400, "CoverageEligibilityRequest"),
+        ([1, 2, 3], 400, "CoverageEligibilityRequest"),
+    ],
+)
 def test_invalid_requests_get_an_operation_outcome(world, body, status, words):
     outcome = problem_of(fhir(world, "POST", "/CoverageEligibilityRequest", body), status)
     assert words in outcome.issue[0].diagnostics
@@ -147,7 +170,9 @@ def test_not_json_no_key_wrong_key_and_unknown_ids(world):
     problem_of(fhir(world, "GET", f"/CoverageEligibilityResponse/{queued.id}", key=other), 404)  # not its request
     problem_of(fhir(world, "GET", "/CoverageEligibilityResponse/unknown-id-123"), 404)
     problem_of(fhir(world, "GET", "/CoverageEligibilityResponse/x"), 404)
-    plain = world.hospital.create_request("hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18)
+    plain = world.hospital.create_request(
+        "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+    )
     problem_of(fhir(world, "GET", f"/CoverageEligibilityResponse/{plain['request_id']}"), 404)  # not a FHIR request
 
 
@@ -158,8 +183,13 @@ def test_expired_request_reads_as_error(world):
 
     queued = fhir(world, "POST", "/CoverageEligibilityRequest", eligibility(["validation"])).json()
     view = world.holder.request_view(link_of(CoverageEligibilityResponse.model_validate(queued)).split("#request=")[1])
-    about = {"preset": view["preset"], "params": view["params"],
-             "fhir": {"purpose": ["validation"], "insurer": "insurer-a", "serviced": TODAY.isoformat()}}
-    expired = CoverageEligibilityResponse.model_validate(_response(view, about, None, expired=True).model_dump(mode="json"))
+    about = {
+        "preset": view["preset"],
+        "params": view["params"],
+        "fhir": {"purpose": ["validation"], "insurer": "insurer-a", "serviced": TODAY.isoformat()},
+    }
+    expired = CoverageEligibilityResponse.model_validate(
+        _response(view, about, None, expired=True).model_dump(mode="json")
+    )
     assert expired.outcome == "error" and expired.error[0].code.coding[0].code == "request_expired"
     assert expired.disposition.startswith("The request expired before the patient answered")

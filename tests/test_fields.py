@@ -96,7 +96,11 @@ def fq2_int(t):
 def test_fq2_kernels_match_reference_and_py_ecc(a0, a1, b0, b1):
     a, b = (a0, a1), (b0, b1)
     ka, kb_ = fq2_kernel(a), fq2_kernel(b)
-    assert fq2_int(kt.fq2_mul(ka, kb_)) == field.fq2_mul(a, b) == tuple(int(c) for c in (FQ2(list(a)) * FQ2(list(b))).coeffs)
+    assert (
+        fq2_int(kt.fq2_mul(ka, kb_))
+        == field.fq2_mul(a, b)
+        == tuple(int(c) for c in (FQ2(list(a)) * FQ2(list(b))).coeffs)
+    )
     assert fq2_int(kt.fq2_sqr(ka)) == field.fq2_mul(a, a)
     assert fq2_int(kt.fq2_add(ka, kb_)) == field.fq2_add(a, b)
     assert fq2_int(kt.fq2_sub(ka, kb_)) == field.fq2_sub(a, b)

@@ -37,12 +37,14 @@ def test_precompiles_on_random_bytes(data):
 @settings(max_examples=200)
 @given(st.sampled_from(["g1", "g2", "g1c", "g2c"]), st.integers(0, 127), st.integers(1, 255))
 def test_single_byte_corruptions_of_valid_encodings(kind, position, flip):
-    point = {"g1": G1.generator() * 7, "g2": G2.generator() * 7, "g1c": G1.generator() * 7, "g2c": G2.generator() * 7}[kind]
+    point = {"g1": G1.generator() * 7, "g2": G2.generator() * 7, "g1c": G1.generator() * 7, "g2c": G2.generator() * 7}[
+        kind
+    ]
     compressed = kind.endswith("c")
     data = bytearray(point.compress() if compressed else point.to_bytes())
     position %= len(data)
     data[position] ^= flip
-    decoder = (type(point).decompress if compressed else type(point).from_bytes)
+    decoder = type(point).decompress if compressed else type(point).from_bytes
     try:
         decoded = decoder(bytes(data))
     except ZkError:
@@ -61,7 +63,13 @@ json_values = st.recursive(
 @settings(max_examples=300)
 @given(json_values)
 def test_arbitrary_json_to_proof_key_and_signals(value):
-    for parse in (Proof.from_snarkjs, VerifyingKey.from_snarkjs, public_inputs_from_snarkjs, G1.from_snarkjs, G2.from_snarkjs):
+    for parse in (
+        Proof.from_snarkjs,
+        VerifyingKey.from_snarkjs,
+        public_inputs_from_snarkjs,
+        G1.from_snarkjs,
+        G2.from_snarkjs,
+    ):
         only_zk_errors(parse, value)
 
 

@@ -79,8 +79,13 @@ def test_wrong_leaf_sibling_bits_or_root_are_refused(tree, membership):
     flipped[0] ^= 1
     non_boolean = list(path.index_bits)
     non_boolean[2] = 2
-    for change in (dict(leaf=tree.leaf(6)), dict(siblings=bad_sibling), dict(bits=flipped), dict(root=tree.root + 1),
-                   dict(bits=non_boolean)):
+    for change in (
+        dict(leaf=tree.leaf(6)),
+        dict(siblings=bad_sibling),
+        dict(bits=flipped),
+        dict(root=tree.root + 1),
+        dict(bits=non_boolean),
+    ):
         with pytest.raises(Unsatisfied):
             membership.witness(**{**good, **change})
 
@@ -90,7 +95,9 @@ def test_membership_proof_end_to_end(tree, membership):
 
     pk = setup_r1cs(membership.cs, random.Random(21))
     path = tree.path(17)
-    witness = membership.witness(root=tree.root, leaf=tree.leaf(17), siblings=list(path.siblings), bits=list(path.index_bits))
+    witness = membership.witness(
+        root=tree.root, leaf=tree.leaf(17), siblings=list(path.siblings), bits=list(path.index_bits)
+    )
     proof = prove(pk, witness)
     assert verify(pk.vk, proof, [tree.root])
     assert not verify(pk.vk, proof, [(tree.root + 1) % R])

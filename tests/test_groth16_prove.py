@@ -122,17 +122,38 @@ def test_snarkjs_verifies_our_proof_and_cli_round_trip(workload, node_modules, t
     folder, _, _ = workload
     proof, public = tmp_path / "proof.json", tmp_path / "public.json"
     out = subprocess.run(
-        [sys.executable, "-m", "service", "groth16", "prove", str(folder / "circuit.zkey"), str(folder / "witness.wtns"),
-         str(proof), str(public)], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "groth16",
+            "prove",
+            str(folder / "circuit.zkey"),
+            str(folder / "witness.wtns"),
+            str(proof),
+            str(public),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     snarkjs = node_modules / ".bin" / "snarkjs"
-    check = subprocess.run([str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
-                           capture_output=True, text=True, timeout=600)
+    check = subprocess.run(
+        [str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert check.returncode == 0 and "OK" in check.stdout, check.stdout + check.stderr
     # and a tampered public signal is refused by snarkjs too
     signals = json.loads(public.read_text())
     signals[0] = str((int(signals[0]) + 1) % R)
     public.write_text(json.dumps(signals))
-    check = subprocess.run([str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
-                           capture_output=True, text=True, timeout=600)
+    check = subprocess.run(
+        [str(snarkjs), "groth16", "verify", str(folder / "verification_key.json"), str(public), str(proof)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "OK" not in check.stdout

@@ -140,11 +140,18 @@ def test_r1cs_round_trip_and_snarkjs_reads_it(dsl_key, node_modules, tmp_path):
     write_r1cs(tmp_path / "age.r1cs", compiled.cs)
     back = read_r1cs(tmp_path / "age.r1cs")
     assert (back.n_public, back.n_wires, back.n_private_inputs) == (1, compiled.cs.n_wires, 1)
-    assert [tuple(lc.terms for lc in c) for c in back.constraints] == [tuple(lc.terms for lc in c) for c in compiled.cs.constraints]
+    assert [tuple(lc.terms for lc in c) for c in back.constraints] == [
+        tuple(lc.terms for lc in c) for c in compiled.cs.constraints
+    ]
     witness = compiled.witness(cutoff=5, birthdate=4)
     back.check(witness)
-    info = subprocess.run([str(node_modules / ".bin" / "snarkjs"), "r1cs", "info", "age.r1cs"], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path)
+    info = subprocess.run(
+        [str(node_modules / ".bin" / "snarkjs"), "r1cs", "info", "age.r1cs"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert info.returncode == 0, info.stderr
     assert f"# of Constraints: {compiled.n_constraints}" in info.stdout
     assert "# of Public Inputs: 1" in info.stdout and "# of Private Inputs: 1" in info.stdout

@@ -34,8 +34,6 @@ def world(desk_world):
     return desk_world
 
 
-
-
 def ledger_key(world) -> bytes:
     return base64.b64decode(world.holder.ledger_key()["public_key"])
 
@@ -47,13 +45,17 @@ def test_a_request_says_itself_in_words_with_link_and_qr(world):
     assert made["verifier_name"] == "pharmacy-9"  # no display name set yet: the id
     assert made["link"] == f"{world.url}/wallet#request={made['request_id']}"
     expires = dt.datetime.fromisoformat(made["expires_at"])
-    assert expires.utcoffset() == dt.timedelta(0) and int(expires.timestamp() * 1000) == made["expires_at_ms"] // 1000 * 1000
+    assert (
+        expires.utcoffset() == dt.timedelta(0)
+        and int(expires.timestamp() * 1000) == made["expires_at_ms"] // 1000 * 1000
+    )
     pharmacy.set_profile("pharmacy-9", "Pharmacie du Parc")
     view = world.holder.request_view(made["request_id"])  # no key: the id is the capability
     assert view["verifier_name"] == "Pharmacie du Parc" and view["answered"] is False
     assert view["request"]["queries"] == made["request"]["queries"] and "about" not in view["request"]
-    claim = world.hospital.create_request("hospital-a", "hospital-a/claims", ["insurer-a"], "reimbursable",
-                                          covered_plans=[7, 9], claim_cents=125_000)
+    claim = world.hospital.create_request(
+        "hospital-a", "hospital-a/claims", ["insurer-a"], "reimbursable", covered_plans=[7, 9], claim_cents=125_000
+    )
     assert claim["params"] == {"claim_cents": "125000", "covered_plans": ["7", "9"], "day": TODAY.isoformat()}
     qr = httpx.get(made["qr_svg"])
     assert qr.status_code == 200 and qr.headers["content-type"] == "image/svg+xml" and qr.text.startswith("<svg")
@@ -65,8 +67,9 @@ def test_a_request_says_itself_in_words_with_link_and_qr(world):
 
 
 def test_lifetime_may_be_shortened_not_lengthened(world):
-    short = world.hospital.create_request("hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least",
-                                          years=18, ttl_s=60)
+    short = world.hospital.create_request(
+        "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18, ttl_s=60
+    )
     assert 59_000 <= short["expires_at_ms"] - short["created_at_ms"] <= 60_000
     with pytest.raises(ApiError) as err:
         world.hospital.create_request("hospital-a", "s", ["civil-registry"], "age_at_least", years=18, ttl_s=10**6)
@@ -74,7 +77,9 @@ def test_lifetime_may_be_shortened_not_lengthened(world):
 
 
 def test_the_link_answers_once_and_the_receipt_checks_offline(world, tmp_path):
-    made = world.hospital.create_request("hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18)
+    made = world.hospital.create_request(
+        "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+    )
     presentation = world.prove(world.person, made["request_id"])
     receipt = world.holder.present(made["request_id"], presentation)  # the only use of scope hospital-a/visits
     body = receipt["body"]
@@ -91,8 +96,13 @@ def test_the_link_answers_once_and_the_receipt_checks_offline(world, tmp_path):
         path = tmp_path / "receipt.json"
         path.write_text(json.dumps(receipt_json))
         key = base64.b64encode(ledger_key(world)).decode()
-        return subprocess.run([sys.executable, "-m", "service", "receipt", "verify", str(path), "--public-key", key,
-                               *extra], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "service", "receipt", "verify", str(path), "--public-key", key, *extra],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
 
     ok = verify(receipt)
     assert ok.returncode == 0 and ok.stdout.startswith("receipt valid: accepted (ok) for hospital-a"), ok.stderr
@@ -109,8 +119,13 @@ def test_the_link_answers_once_and_the_receipt_checks_offline(world, tmp_path):
             check_receipt(broken, ledger_key(world))
     unreadable = tmp_path / "nope.json"
     unreadable.write_text("{not json")
-    result = subprocess.run([sys.executable, "-m", "service", "receipt", "verify", str(unreadable), "--public-key",
-                             "AAAA"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "receipt", "verify", str(unreadable), "--public-key", "AAAA"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
@@ -120,28 +135,37 @@ def fresh_scope(tag: str) -> str:
 
 
 def test_the_link_refuses_malformed_presentations_without_a_trace(world):
-    made = world.hospital.create_request("hospital-a", fresh_scope("malformed"), ["civil-registry"], "age_at_least",
-                                         years=18)
+    made = world.hospital.create_request(
+        "hospital-a", fresh_scope("malformed"), ["civil-registry"], "age_at_least", years=18
+    )
     url = f"{world.url}/v1/requests/{made['request_id']}/presentations"
     good = world.prove(world.person, made["request_id"])
-    for body, status in (({"presentation": {**good, "proof": {**good["proof"], "pi_a": ["1", "3", "1"]}}}, 400),
-                         ({"presentation": {"issuer": "x"}}, 422), ({"nope": 1}, 422)):
+    for body, status in (
+        ({"presentation": {**good, "proof": {**good["proof"], "pi_a": ["1", "3", "1"]}}}, 400),
+        ({"presentation": {"issuer": "x"}}, 422),
+        ({"nope": 1}, 422),
+    ):
         response = httpx.post(url, json=body)
         assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
-    assert httpx.post(f"{world.url}/v1/requests/unknownrequest1/presentations", json={"presentation": good}).status_code == 404
+    assert (
+        httpx.post(f"{world.url}/v1/requests/unknownrequest1/presentations", json={"presentation": good}).status_code
+        == 404
+    )
     assert world.holder.present(made["request_id"], good)["body"]["decision"] == "accepted"  # still answerable
 
 
 def test_events_reach_request_and_verifier_streams_across_workers(world):
-    verifier_stream = EventReader(f"{world.url}/v1/verifiers/hospital-a/events",
-                                  {"Authorization": f"Bearer {world.hospital_key}"})
+    verifier_stream = EventReader(
+        f"{world.url}/v1/verifiers/hospital-a/events", {"Authorization": f"Bearer {world.hospital_key}"}
+    )
     assert verifier_stream.status == 200 and verifier_stream.content_type.startswith("text/event-stream")
     denied = httpx.get(f"{world.url}/v1/verifiers/hospital-a/events", timeout=10)
     assert denied.status_code == 401 and denied.headers["content-type"] == "application/problem+json"
     latencies = []
     for _ in range(4):  # enough that, with two workers, both stream-holder and decider differ at some point
-        made = world.hospital.create_request("hospital-a", fresh_scope("events"), ["civil-registry"], "age_at_least",
-                                             years=18)
+        made = world.hospital.create_request(
+            "hospital-a", fresh_scope("events"), ["civil-registry"], "age_at_least", years=18
+        )
         stream = EventReader(f"{world.url}/v1/requests/{made['request_id']}/events")
         status = stream.wait_for("status")[0][1]
         assert status == {"request_id": made["request_id"], "answered": False, "expires_at_ms": made["expires_at_ms"]}
@@ -192,8 +216,12 @@ def test_webhooks_are_signed_and_retried(world, fail_first):
         profile = client.set_profile(verifier, "Clinic", f"http://127.0.0.1:{server.server_port}/hook")
         secret = profile["webhook_secret"]
         assert secret.startswith("whsec_") and client.set_profile.__self__  # returned once …
-        assert httpx.get(f"{world.url}/v1/verifiers/{verifier}/profile",
-                         headers=dict(client.http.headers)).json()["webhook_secret"] is None  # … never again
+        assert (
+            httpx.get(f"{world.url}/v1/verifiers/{verifier}/profile", headers=dict(client.http.headers)).json()[
+                "webhook_secret"
+            ]
+            is None
+        )  # … never again
         made = client.create_request(verifier, f"{verifier}/visits", ["civil-registry"], "age_at_least", years=18)
         world.holder.present(made["request_id"], world.prove(world.person, made["request_id"]))
         answered_at = time.time()
@@ -202,8 +230,9 @@ def test_webhooks_are_signed_and_retried(world, fail_first):
             time.sleep(0.05)
         assert len(handler.calls) == fail_first + 1, len(handler.calls)
         for _, headers, body in handler.calls:
-            expected = hmac.new(secret.encode(), headers["X-Zkelig-Timestamp"].encode() + b"." + body,
-                                hashlib.sha256).hexdigest()
+            expected = hmac.new(
+                secret.encode(), headers["X-Zkelig-Timestamp"].encode() + b"." + body, hashlib.sha256
+            ).hexdigest()
             assert headers["X-Zkelig-Signature"] == "sha256=" + expected
         event = json.loads(handler.calls[-1][2])
         assert event["request_id"] == made["request_id"] and event["decision"] == "accepted"

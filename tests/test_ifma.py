@@ -73,7 +73,9 @@ def _python_poseidon2(a, b):
 @pytest.mark.parametrize("parallel", [False, True])
 def test_width3_lanes_match_the_python_permutation(n, parallel):
     rng = random.Random(n)
-    pairs = [(rng.choice(EDGES), rng.randrange(R)) if i % 3 == 0 else (rng.randrange(R), rng.randrange(R)) for i in range(n)]
+    pairs = [
+        (rng.choice(EDGES), rng.randrange(R)) if i % 3 == 0 else (rng.randrange(R), rng.randrange(R)) for i in range(n)
+    ]
     rows = np.stack([field.ints_to_array([a for a, _ in pairs]), field.ints_to_array([b for _, b in pairs])], axis=1)
     out = poseidon_ifma.hash_pairs3(rows, _lane_kernel_constants(), parallel)
     assert field.array_to_ints(out) == [_python_poseidon2(a, b) for a, b in pairs]

@@ -43,6 +43,7 @@ def test_forged_issuance_and_revocation_are_refused(ledger):
     for what, forged in forgeries.items():
         with pytest.raises(BadStatement):
             ledger.issue("insurer-a", forged)
+        assert ledger.size == size, what
     wrong_root = key_for("insurer-a").sign_issuance(ledger.origin, "insurer-a", frontier.append(99), [21])
     with pytest.raises(StaleStatement):  # signed against a tree that is not the ledger's
         ledger.issue("insurer-a", SignedIssuance(frontier.size, (21,), wrong_root.root,

@@ -57,12 +57,22 @@ def test_entries_round_trip_canonically(entry):
 
 def test_entries_refuse_what_is_not_canonical():
     good = e.encode(e.Commitment("insurer-a", 3, 5))
-    for bad in (b"", b"\x02" + good[1:], good[:1] + b"\x09" + good[2:], good[:-32] + R.to_bytes(32, "big"),
-                good[:2] + b"\x09Insurer-A" + good[12:], good[:2] + b"\x00" + good[3:]):
+    for bad in (
+        b"",
+        b"\x02" + good[1:],
+        good[:1] + b"\x09" + good[2:],
+        good[:-32] + R.to_bytes(32, "big"),
+        good[:2] + b"\x09Insurer-A" + good[12:],
+        good[:2] + b"\x00" + good[3:],
+    ):
         with pytest.raises(InvalidEncoding):
             e.decode(bad)
-    for bad in (e.Commitment("Alice Smith", 0, 1), e.Commitment("a", -1, 1), e.IssuerRoot("a", 0, R),
-                e.IssuerRegistered("a", b"short")):
+    for bad in (
+        e.Commitment("Alice Smith", 0, 1),
+        e.Commitment("a", -1, 1),
+        e.IssuerRoot("a", 0, R),
+        e.IssuerRegistered("a", b"short"),
+    ):
         with pytest.raises(InvalidEncoding):
             e.encode(bad)
 
@@ -123,10 +133,13 @@ def test_ledger_appends_proves_and_signs(ledger):
     data = ledger.entries(0, head.size)
     assert len(data) == head.size and rfc6962.root_of_leaves([rfc6962.leaf_hash(d) for d in data]) == head.root
     for index in range(head.size):
-        rfc6962.verify_inclusion(index, head.size, rfc6962.leaf_hash(data[index]),
-                                 ledger.inclusion_proof(index, head.size), head.root)
+        rfc6962.verify_inclusion(
+            index, head.size, rfc6962.leaf_hash(data[index]), ledger.inclusion_proof(index, head.size), head.root
+        )
     for old in ledger.heads()[:-1]:
-        rfc6962.verify_consistency(old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root)
+        rfc6962.verify_consistency(
+            old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root
+        )
     receipt = Receipt.from_json(ledger.receipt(issued[2][1]).to_json())
     assert receipt.verify(ledger.key.public_key) == e.Commitment("insurer-a", 2, 103)
     forged = Receipt(e.encode(e.Commitment("insurer-a", 2, 104)), receipt.index, receipt.proof, receipt.head)
@@ -158,7 +171,9 @@ def test_proofs_over_stored_nodes_are_right_and_batched_on_postgres(ledger, monk
         assert len(queries) <= 1 or ledger.store.dialect == "sqlite"
     for old in ledger.heads()[:-1]:
         queries.clear()
-        rfc6962.verify_consistency(old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root)
+        rfc6962.verify_consistency(
+            old.size, head.size, ledger.consistency_proof(old.size, head.size), old.root, head.root
+        )
         assert len(queries) <= 1 or ledger.store.dialect == "sqlite"
 
 
@@ -206,9 +221,11 @@ def test_bad_input_in_a_batch_loses_nothing_else(ledger):
     register(ledger, "insurer-a")
     with pytest.raises(InvalidEncoding):  # refused before it is queued
         ledger.issue_async("insurer-a", SignedIssuance(0, (R,), 0, bytes(64)))
-    futures = [ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [1])),
-               ledger.use_nullifier_async(1, 2, "Not An Id", b"\x00" * 32),
-               ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [2], after=[1]))]
+    futures = [
+        ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [1])),
+        ledger.use_nullifier_async(1, 2, "Not An Id", b"\x00" * 32),
+        ledger.issue_async("insurer-a", signed(ledger, "insurer-a", [2], after=[1])),
+    ]
     assert futures[0].result()[0][0] == 0 and futures[2].result()[0][0] == 1
     with pytest.raises(InvalidEncoding):
         futures[1].result()

@@ -108,7 +108,9 @@ def test_over_budget_bases_take_pippengers_windows_one_by_one(cls, lanes, monkey
     assert cls._from_jacobian(plain(field.ints_to_array(ks))) == _expected(cls, points, ks)
     awkward = _awkward_points(cls, rng, 30)  # exceptional additions on the lanes: the scalar kernel
     ks[2] = ks[0]
-    assert cls._from_jacobian(FixedBases(_array(awkward), budget=0, lanes=lanes)(field.ints_to_array(ks[:30]))) == _expected(cls, awkward, ks[:30])
+    assert cls._from_jacobian(
+        FixedBases(_array(awkward), budget=0, lanes=lanes)(field.ints_to_array(ks[:30]))
+    ) == _expected(cls, awkward, ks[:30])
 
 
 def test_few_points_over_budget_stay_on_the_scalar_kernel():

@@ -32,8 +32,13 @@ def live(tmp_path_factory, query_keys):
     port, data = _free_port(), tmp_path_factory.mktemp("regulator")
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
     output = open(data / "service.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
-                            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 240
     while True:
@@ -63,21 +68,41 @@ def world(live):
     insurer_key = IssuerKey.generate()  # signs issuance and the published totals
     insurer = admin.enrol_issuer("insurer-a", insurer_key)
     hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
-    return dict(url=url, data=data, admin=admin, insurer=insurer, insurer_key=insurer_key, hospital=hospital,
-                auditor=admin.with_key(admin.create_key("auditor")),
-                phone=ZkeligClient(url, timeout=900))  # a wallet proof on a busy 2-core machine
+    return dict(
+        url=url,
+        data=data,
+        admin=admin,
+        insurer=insurer,
+        insurer_key=insurer_key,
+        hospital=hospital,
+        auditor=admin.with_key(admin.create_key("auditor")),
+        phone=ZkeligClient(url, timeout=900),
+    )  # a wallet proof on a busy 2-core machine
 
 
 def coverage(id_commitment: str, plan: int = 7) -> dict:
-    return {"schema": "insurance.v1", "id_commitment": id_commitment,
-            "attributes": {"plan": plan, "insured_from": TODAY - dt.timedelta(days=30),
-                           "insured_until": TODAY + dt.timedelta(days=30), "annual_cap_cents": 500_000, "region": 1},
-            "expiry": TODAY + dt.timedelta(days=60)}
+    return {
+        "schema": "insurance.v1",
+        "id_commitment": id_commitment,
+        "attributes": {
+            "plan": plan,
+            "insured_from": TODAY - dt.timedelta(days=30),
+            "insured_until": TODAY + dt.timedelta(days=30),
+            "annual_cap_cents": 500_000,
+            "region": 1,
+        },
+        "expiry": TODAY + dt.timedelta(days=60),
+    }
 
 
 def follow(*args) -> list[dict]:
-    run = subprocess.run([sys.executable, "-m", "service", "audit", "--follow", "--json", *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "service", "audit", "--follow", "--json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]
 
@@ -86,8 +111,24 @@ def test_the_monitor_follows_a_service_through_a_thousand_appends_and_a_restart(
     w, state = world, tmp_path / "monitor.json"
     orders = [coverage(str(cr.id_commitment(cr.new_secret()))) for _ in range(100)]
     base = ["--url", w["url"], "--state", str(state)]
-    monitor = subprocess.Popen([sys.executable, "-m", "service", "audit", "--follow", "--json", *base,
-                                "--interval", "0.3", "--max-polls", "8"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    monitor = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "audit",
+            "--follow",
+            "--json",
+            *base,
+            "--interval",
+            "0.3",
+            "--max-polls",
+            "8",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(5):  # the first 500 appends while the monitor runs
         w["insurer"].issue("insurer-a", orders)
         time.sleep(0.2)
@@ -114,8 +155,9 @@ def claim(world):
     issued = w["insurer"].issue("insurer-a", [coverage(wallet["id_commitment"], plan=74)])["credentials"][0]
     credential_id = w["phone"].store_credential(wallet["wallet_id"], PASS, issued["credential"])
     scope = f"hospital-a/claims/{TODAY}/claim-0042"
-    rid = w["hospital"].create_request("hospital-a", scope, ["insurer-a"], "reimbursable", covered_plans=[3, 74],
-                                       claim_cents=123_456, day=TODAY)["request_id"]
+    rid = w["hospital"].create_request(
+        "hospital-a", scope, ["insurer-a"], "reimbursable", covered_plans=[3, 74], claim_cents=123_456, day=TODAY
+    )["request_id"]
     presentation = w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)
     receipt = w["hospital"].submit("hospital-a", rid, presentation)
     replay = w["hospital"].submit("hospital-a", rid, presentation)
@@ -143,9 +185,28 @@ def test_funds_check_accepts_the_insurers_total_and_refuses_a_wrong_one(world, c
 
     def check(total) -> subprocess.CompletedProcess:
         statement.write_text(json.dumps(total.sign(world["insurer_key"])))
-        return subprocess.run([sys.executable, "-m", "service", "funds", "check", str(statement), "--url", world["url"],
-                               "--insurer", "insurer-a", "--from", str(TODAY), "--to", str(TODAY)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "funds",
+                "check",
+                str(statement),
+                "--url",
+                world["url"],
+                "--insurer",
+                "insurer-a",
+                "--from",
+                str(TODAY),
+                "--to",
+                str(TODAY),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     good = check(total_of("insurer-a", TODAY, TODAY, [opening]))
     assert good.returncode == 0 and "1 claims" in good.stdout and "1,234.56" in good.stdout, good.stdout + good.stderr
@@ -189,8 +250,10 @@ def test_service_statistics_need_the_auditor_and_count_refusals(world, claim):
     deadline = time.time() + 10
     while ("answers_refused", "hospital-a", "request_already_answered") not in mine and time.time() < deadline:
         time.sleep(0.2)
-        mine = {(r["metric"], r["subject"], r["detail"]): r["count"]
-                for r in _rows(world["auditor"], "/v1/statistics/service")["rows"]}
+        mine = {
+            (r["metric"], r["subject"], r["detail"]): r["count"]
+            for r in _rows(world["auditor"], "/v1/statistics/service")["rows"]
+        }
     assert mine[("answers_refused", "hospital-a", "request_already_answered")] == 1
     text = _csv(world["auditor"], "/v1/statistics/service")
     assert text.startswith("day,metric,subject,detail,count\n")

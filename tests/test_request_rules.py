@@ -19,13 +19,13 @@ PASS = "a sufficiently long passphrase"
 
 class Clock:
     def __init__(self):
-        self.now = dt.datetime.now(dt.timezone.utc).timestamp()
+        self.now = dt.datetime.now(dt.UTC).timestamp()
 
     def __call__(self) -> float:
         return self.now
 
     def set_utc(self, *args) -> None:
-        self.now = dt.datetime(*args, tzinfo=dt.timezone.utc).timestamp()
+        self.now = dt.datetime(*args, tzinfo=dt.UTC).timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_today_is_the_date_in_the_deployment_zone(service, monkeypatch, zone, ut
     try:
         made = _create(service, {"issuers": ["registry"], "preset": "age_at_least", "params": {"years": 18}})
     finally:
-        service["clock"].now = dt.datetime.now(dt.timezone.utc).timestamp()
+        service["clock"].now = dt.datetime.now(dt.UTC).timestamp()
     assert ProofRequest.from_json(made["request"]).today == local_date
 
 

@@ -15,7 +15,13 @@ def b64(value):
 
 @pytest.mark.parametrize("case", load_vectors("rfc6962_inclusion.json"), ids=lambda c: f"{c['file']}")
 def test_transparency_dev_inclusion_vectors(case):
-    args = (case["leafIdx"], case["treeSize"], b64(case["leafHash"]), [b64(p) for p in case["proof"] or []], b64(case["root"]))
+    args = (
+        case["leafIdx"],
+        case["treeSize"],
+        b64(case["leafHash"]),
+        [b64(p) for p in case["proof"] or []],
+        b64(case["root"]),
+    )
     if case["wantErr"]:
         with pytest.raises(InvalidProof):
             log.verify_inclusion(*args)
@@ -86,9 +92,13 @@ def test_tampered_consistency_proofs_fail(log128):
 def test_inclusion_rejects_malformed_arguments(log128):
     store, leaves, roots = log128
     proof = log.inclusion_proof(store, 3, 10)
-    for args in [(10, 10, leaves[3], proof, roots[10]), (-1, 10, leaves[3], proof, roots[10]),
-                 (3, 10, leaves[3][:31], proof, roots[10]), (3, 10, leaves[3], proof, b"short"),
-                 (3, 10, leaves[3], proof + [b""], roots[10])]:
+    for args in [
+        (10, 10, leaves[3], proof, roots[10]),
+        (-1, 10, leaves[3], proof, roots[10]),
+        (3, 10, leaves[3][:31], proof, roots[10]),
+        (3, 10, leaves[3], proof, b"short"),
+        (3, 10, leaves[3], proof + [b""], roots[10]),
+    ]:
         with pytest.raises(InvalidProof):
             log.verify_inclusion(*args)
 

@@ -45,9 +45,13 @@ def live(tmp_path_factory, query_keys):
     """`zkelig serve` in its own process on 127.0.0.1, with a fresh SQLite ledger."""
     port, data = _free_port(), tmp_path_factory.mktemp("service")
     env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
-                             "--data-dir", str(data)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 420  # a loaded 2-core machine takes minutes to load the keys and warm up
     while True:
@@ -76,12 +80,30 @@ def world(live):
     other = admin.with_key(admin.create_key("verifier", "hospital-b"))
     phone = ZkeligClient(url)
     wallet = phone.create_wallet(PASS)
-    person = registry.issue("registry", [{"schema": "person.v1", "id_commitment": wallet["id_commitment"],
-                                          "attributes": {"birthdate": dt.date(1980, 2, 3), "country": 250},
-                                          "expiry": TODAY + dt.timedelta(days=999)}])["credentials"][0]
+    person = registry.issue(
+        "registry",
+        [
+            {
+                "schema": "person.v1",
+                "id_commitment": wallet["id_commitment"],
+                "attributes": {"birthdate": dt.date(1980, 2, 3), "country": 250},
+                "expiry": TODAY + dt.timedelta(days=999),
+            }
+        ],
+    )["credentials"][0]
     person_id = phone.store_credential(wallet["wallet_id"], PASS, person["credential"])
-    return dict(url=url, admin=admin, registry=registry, insurer=insurer, hospital=hospital, other=other, phone=phone,
-                wallet=wallet, person_id=person_id, person=person)
+    return dict(
+        url=url,
+        admin=admin,
+        registry=registry,
+        insurer=insurer,
+        hospital=hospital,
+        other=other,
+        phone=phone,
+        wallet=wallet,
+        person_id=person_id,
+        person=person,
+    )
 
 
 def ask_age(verifier, name, scope="hospital-a/visits"):
@@ -103,6 +125,7 @@ def test_end_to_end_over_http(world):
 
     entry = Receipt.from_json(w["phone"].receipt(receipt["body"]["log_index"])).verify(key)
     assert entry.nullifier == nullifier and entry.verifier == "hospital-a"
+
     def values(obj):
         if isinstance(obj, dict):
             return {v for x in obj.values() for v in values(x)}
@@ -132,8 +155,14 @@ def test_roles_are_enforced(world):
     signing = IssuerKey.generate()  # a key of its own: the service must refuse on the API key alone
     anonymous = ZkeligClient(url, issuer_key=signing)
     hospital = ZkeligClient(url, w["hospital"].http.headers["Authorization"].split()[1], issuer_key=signing)
-    order = [{"schema": "person.v1", "id_commitment": "1", "attributes": {"birthdate": dt.date(2000, 1, 1), "country": 1},
-              "expiry": TODAY}]
+    order = [
+        {
+            "schema": "person.v1",
+            "id_commitment": "1",
+            "attributes": {"birthdate": dt.date(2000, 1, 1), "country": 1},
+            "expiry": TODAY,
+        }
+    ]
     cases = [
         (lambda: anonymous.issue("registry", order), 401),
         (lambda: ZkeligClient(url, "zk_not_a_key", issuer_key=signing).issue("registry", order), 401),
@@ -175,10 +204,31 @@ def test_malformed_input_gets_problem_json(world):
         ("POST", submit, {"json": {"presentation": {**good, "proof": {"pi_a": ["1"]}}}}, 422),
         ("POST", submit, {"json": {"presentation": good, "extra": 1}}, 422),
         ("POST", submit, {"content": b"x" * 300_000, "headers": {"Content-Type": "application/json"}}, 413),
-        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "preset": "age_at_least"}}, 422),
-        ("POST", "/v1/verifiers/hospital-a/requests",
-         {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "schema": "person.v1", "queries": [{"slot": 0, "op": "LT", "values": [2**64]}]}}, 422),
-        ("POST", "/v1/verifiers/hospital-a/requests", {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "schema": "nope.v1"}}, 400),
+        (
+            "POST",
+            "/v1/verifiers/hospital-a/requests",
+            {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "preset": "age_at_least"}},
+            422,
+        ),
+        (
+            "POST",
+            "/v1/verifiers/hospital-a/requests",
+            {
+                "json": {
+                    "scope": "hospital-a/s",
+                    "issuers": ["registry"],
+                    "schema": "person.v1",
+                    "queries": [{"slot": 0, "op": "LT", "values": [2**64]}],
+                }
+            },
+            422,
+        ),
+        (
+            "POST",
+            "/v1/verifiers/hospital-a/requests",
+            {"json": {"scope": "hospital-a/s", "issuers": ["registry"], "schema": "nope.v1"}},
+            400,
+        ),
         ("GET", "/v1/ledger/proofs/inclusion?index=5&size=999999", {}, 400),
         ("GET", "/v1/ledger/entries?start=10&end=5", {}, 400),
         ("GET", "/v1/keys/other/verification_key.json", {}, 404),
@@ -191,9 +241,11 @@ def test_malformed_input_gets_problem_json(world):
         assert problem["status"] == status and problem["code"] and "Traceback" not in response.text
     # bad input lost nothing: the request is still answerable
     assert w["hospital"].submit("hospital-a", rid, good)["body"]["decision"] == "accepted"
-    admin_cases = [({"name": "Bad Name", "public_key": base64.b64encode(bytes(32)).decode()}, 422),
-                   ({"name": "issuer-x", "public_key": base64.b64encode(bytes(33)).decode()}, 400),
-                   ({"name": "registry", "public_key": base64.b64encode(bytes(32)).decode()}, 409)]
+    admin_cases = [
+        ({"name": "Bad Name", "public_key": base64.b64encode(bytes(32)).decode()}, 422),
+        ({"name": "issuer-x", "public_key": base64.b64encode(bytes(33)).decode()}, 400),
+        ({"name": "registry", "public_key": base64.b64encode(bytes(32)).decode()}, 409),
+    ]
     for body, status in admin_cases:
         response = _raw(url, "POST", "/v1/issuers", ADMIN, json=body)
         assert response.status_code == status and response.headers["content-type"] == "application/problem+json"
@@ -202,11 +254,23 @@ def test_malformed_input_gets_problem_json(world):
 def test_revoked_and_expired(world):
     w = world
     wallet = w["phone"].create_wallet(PASS)
-    issued = w["insurer"].issue("insurer-a", [{"schema": "insurance.v1", "id_commitment": wallet["id_commitment"],
-                                               "attributes": {"plan": 1, "insured_from": TODAY - dt.timedelta(days=9),
-                                                              "insured_until": TODAY + dt.timedelta(days=9),
-                                                              "annual_cap_cents": 10, "region": 1},
-                                               "expiry": TODAY + dt.timedelta(days=9)}])["credentials"][0]
+    issued = w["insurer"].issue(
+        "insurer-a",
+        [
+            {
+                "schema": "insurance.v1",
+                "id_commitment": wallet["id_commitment"],
+                "attributes": {
+                    "plan": 1,
+                    "insured_from": TODAY - dt.timedelta(days=9),
+                    "insured_until": TODAY + dt.timedelta(days=9),
+                    "annual_cap_cents": 10,
+                    "region": 1,
+                },
+                "expiry": TODAY + dt.timedelta(days=9),
+            }
+        ],
+    )["credentials"][0]
     cid = w["phone"].store_credential(wallet["wallet_id"], PASS, issued["credential"])
     rid = w["hospital"].create_request("hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on")["request_id"]
     presentation = w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, cid, rid)
@@ -216,8 +280,9 @@ def test_revoked_and_expired(world):
     with pytest.raises(ApiError) as err:
         w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, cid, rid)
     assert err.value.code == "bad_revocation"
-    rid = w["hospital"].create_request("hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on",
-                                       day=TODAY + dt.timedelta(days=30))["request_id"]
+    rid = w["hospital"].create_request(
+        "hospital-a", "hospital-a/coverage", ["insurer-a"], "insured_on", day=TODAY + dt.timedelta(days=30)
+    )["request_id"]
     with pytest.raises(ApiError) as err:  # a query that does not hold has no proof
         w["phone"].prove_with_wallet(w["wallet"]["wallet_id"], PASS, w["person_id"], rid)
     assert err.value.code in ("unsatisfiable", "bad_revocation")
@@ -241,13 +306,24 @@ def test_wallets_are_encrypted_at_rest(world, live):
 
 
 def test_holder_endpoints_are_rate_limited(tmp_path, query_keys):
-    app = create_app(Settings(data_dir=tmp_path, admin_key=ADMIN, keys_dir=query_keys.directory.parent,
-                              holder_rate_per_minute=60, holder_burst=3))
+    app = create_app(
+        Settings(
+            data_dir=tmp_path,
+            admin_key=ADMIN,
+            keys_dir=query_keys.directory.parent,
+            holder_rate_per_minute=60,
+            holder_burst=3,
+        )
+    )
     with TestClient(app) as client:
-        statuses = [client.post("/v1/holders/wallets/nope/open", json={"passphrase": PASS}).status_code for _ in range(6)]
+        statuses = [
+            client.post("/v1/holders/wallets/nope/open", json={"passphrase": PASS}).status_code for _ in range(6)
+        ]
         assert statuses[:3] == [404] * 3 and statuses[3:] == [429] * 3
         problem = client.post("/v1/holders/wallets/nope/open", json={"passphrase": PASS})
-        assert problem.headers["content-type"] == "application/problem+json" and problem.json()["code"] == "rate_limited"
+        assert (
+            problem.headers["content-type"] == "application/problem+json" and problem.json()["code"] == "rate_limited"
+        )
 
 
 def test_demo_logs_no_personal_attribute(tmp_path, query_keys, monkeypatch, capsys):
@@ -273,8 +349,14 @@ def test_demo_logs_no_personal_attribute(tmp_path, query_keys, monkeypatch, caps
         root.removeHandler(handler)
         root.setLevel(old_level)
     assert any("POST /v1/verifiers" in r for r in records)  # access logs were captured
-    secrets_ = [str(demo.ALICE_CAP_CENTS), str(demo.ALICE_PLAN), str(demo.ALICE_REGION), demo.ALICE_BIRTHDATE.isoformat(),
-                str(cr.encode_date(demo.ALICE_BIRTHDATE)), demo.PASSPHRASE]
+    secrets_ = [
+        str(demo.ALICE_CAP_CENTS),
+        str(demo.ALICE_PLAN),
+        str(demo.ALICE_REGION),
+        demo.ALICE_BIRTHDATE.isoformat(),
+        str(cr.encode_date(demo.ALICE_BIRTHDATE)),
+        demo.PASSPHRASE,
+    ]
     text = "\n".join(records) + capsys.readouterr().out
     for value in secrets_:
         assert value not in text, value
@@ -282,8 +364,15 @@ def test_demo_logs_no_personal_attribute(tmp_path, query_keys, monkeypatch, caps
 
 @pytest.fixture(scope="module")
 def asgi_app(tmp_path_factory, query_keys):
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz"), admin_key=ADMIN,
-                              keys_dir=query_keys.directory.parent, holder_rate_per_minute=100_000, holder_burst=100_000))
+    app = create_app(
+        Settings(
+            data_dir=tmp_path_factory.mktemp("fuzz"),
+            admin_key=ADMIN,
+            keys_dir=query_keys.directory.parent,
+            holder_rate_per_minute=100_000,
+            holder_burst=100_000,
+        )
+    )
     with TestClient(app):
         yield app
 
@@ -313,8 +402,13 @@ def test_openapi_fuzzing_never_yields_a_server_error(asgi_app):
 def test_openapi_documents_every_route(asgi_app):
     spec = asgi_app.openapi()
     paths = spec["paths"]
-    for path in ("/v1/issuers/{issuer}/credentials", "/v1/verifiers/{verifier}/requests/{request_id}/presentations",
-                 "/v1/holders/wallets/{wallet_id}/presentations", "/v1/ledger/proofs/consistency", "/v1/keys"):
+    for path in (
+        "/v1/issuers/{issuer}/credentials",
+        "/v1/verifiers/{verifier}/requests/{request_id}/presentations",
+        "/v1/holders/wallets/{wallet_id}/presentations",
+        "/v1/ledger/proofs/consistency",
+        "/v1/keys",
+    ):
         assert path in paths
     assert "Problem" in spec["components"]["schemas"]
     assert dataclasses.is_dataclass(Settings)
@@ -325,16 +419,26 @@ def test_cli_helpers_talk_to_the_service(world, tmp_path):
 
     def zkelig(*args, key):
         env = {**os.environ, "ZKELIG_URL": w["url"], "ZKELIG_API_KEY": key}
-        return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, cwd=ROOT,
-                              env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "service", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+        )
 
     import json
 
     made = zkelig("admin", "key", "verifier", "pharmacy-1", key=ADMIN)
     assert made.returncode == 0, made.stderr
     pharmacy_key = json.loads(made.stdout)["api_key"]
-    asked = zkelig("verifier", "request", "pharmacy-1", "pharmacy-1/2026", "--issuer", "registry", "--years", "18",
-                   key=pharmacy_key)
+    asked = zkelig(
+        "verifier",
+        "request",
+        "pharmacy-1",
+        "pharmacy-1/2026",
+        "--issuer",
+        "registry",
+        "--years",
+        "18",
+        key=pharmacy_key,
+    )
     assert asked.returncode == 0, asked.stderr
     request_id = json.loads(asked.stdout)["request_id"]
     presentation = w["phone"].prove_with_wallet(w["wallet"]["wallet_id"], PASS, w["person_id"], request_id)
@@ -361,16 +465,32 @@ def test_issuance_needs_the_issuers_signature(world):
     insurer_key = w["insurer"].http.headers["Authorization"].split()[1]
     state = w["insurer"].frontier("insurer-a")
     forged = IssuerKey.generate().sign_issuance(state["origin"], "insurer-a", state["frontier"], [12345])
-    body = {"first_leaf": forged.first_leaf, "leaves": ["12345"], "root": str(forged.root),
-            "signature": base64.b64encode(forged.signature).decode()}
+    body = {
+        "first_leaf": forged.first_leaf,
+        "leaves": ["12345"],
+        "root": str(forged.root),
+        "signature": base64.b64encode(forged.signature).decode(),
+    }
     response = _raw(url, "POST", "/v1/issuers/insurer-a/credentials", insurer_key, json=body)
     assert response.status_code == 403 and response.json()["code"] == "bad_statement", response.text
     assert response.headers["content-type"] == "application/problem+json"
     old = w["insurer"].issuer_key
     w["insurer"].rotate_issuer_key("insurer-a", IssuerKey.generate())
     stale = ZkeligClient(url, insurer_key, issuer_key=old)  # the replaced key signs no more
-    order = [{"schema": "insurance.v1", "id_commitment": "7", "expiry": TODAY,
-              "attributes": {"plan": 1, "insured_from": TODAY, "insured_until": TODAY, "annual_cap_cents": 1, "region": 1}}]
+    order = [
+        {
+            "schema": "insurance.v1",
+            "id_commitment": "7",
+            "expiry": TODAY,
+            "attributes": {
+                "plan": 1,
+                "insured_from": TODAY,
+                "insured_until": TODAY,
+                "annual_cap_cents": 1,
+                "region": 1,
+            },
+        }
+    ]
     with pytest.raises(ApiError) as err:
         stale.issue("insurer-a", order)
     assert err.value.code == "bad_statement"
@@ -388,15 +508,33 @@ def test_a_phone_proves_from_served_artifacts_and_tiles(world, query_keys, node_
 
     w = world
     secret = cr.new_secret()
-    issued = w["registry"].issue("registry", [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(secret)),
-                                               "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 276},
-                                               "expiry": TODAY + dt.timedelta(days=99)}])["credentials"][0]
+    issued = w["registry"].issue(
+        "registry",
+        [
+            {
+                "schema": "person.v1",
+                "id_commitment": str(cr.id_commitment(secret)),
+                "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 276},
+                "expiry": TODAY + dt.timedelta(days=99),
+            }
+        ],
+    )["credentials"][0]
     request = age_at_least(18, TODAY, ["registry"], "phone/scope")
-    case = {"issuer": "registry", "leafIndex": issued["leaf_index"], "credential": issued["credential"],
-            "secret": str(secret), "request": request.to_json()}
+    case = {
+        "issuer": "registry",
+        "leafIndex": issued["leaf_index"],
+        "credential": issued["credential"],
+        "secret": str(secret),
+        "request": request.to_json(),
+    }
     (tmp_path / "case.json").write_text(json.dumps(case))
-    done = subprocess.run(["node", "tests/js/phone_prove.mjs", w["url"], str(tmp_path / "case.json"), str(tmp_path / "out.json")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["node", "tests/js/phone_prove.mjs", w["url"], str(tmp_path / "case.json"), str(tmp_path / "out.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads((tmp_path / "out.json").read_text())
     assert out["accepted"] and out["refusal"] is None
@@ -408,5 +546,6 @@ def test_a_phone_proves_from_served_artifacts_and_tiles(world, query_keys, node_
         assert "/paths/" not in url and str(secret) not in url and issued["credential"]["nonce"] not in url
     accepted = httpx.get(w["url"] + "/v1/ledger/issuers/registry/roots").json()["accepted"]
     presentation = Presentation("registry", out["proof"], out["publicSignals"])
-    assert verify_presentation(query_keys.vk, ProofRequest.from_json(request.to_json()), presentation,
-                               {"registry": {int(r) for r in accepted}})
+    assert verify_presentation(
+        query_keys.vk, ProofRequest.from_json(request.to_json()), presentation, {"registry": {int(r) for r in accepted}}
+    )

@@ -170,7 +170,7 @@ def test_ledger_on_a_full_disk_refuses_then_recovers_in_process(tmp_path):
         issue(ledger, "before", [7])
         filler = _fill(mount)
         refused = None
-        for i in range(3000):
+        for _ in range(3000):
             try:
                 issue(ledger, "before", list(range(1, 65)))
             except StoreUnavailable as err:

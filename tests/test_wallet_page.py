@@ -36,16 +36,39 @@ def actors(zkelig_server):
     hospital_key = admin.create_key("verifier", "hospital-a")
     hospital = admin.with_key(hospital_key)
     hospital.set_profile("hospital-a", "Saint Mary's Hospital")
-    others = [{"schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
-               "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
-               "expiry": TODAY + dt.timedelta(days=400)} for i in range(FILLER)]
+    others = [
+        {
+            "schema": "person.v1",
+            "id_commitment": str(cr.id_commitment(cr.new_secret())),
+            "attributes": {"birthdate": dt.date(1970, 1, 1) + dt.timedelta(days=i * 37), "country": 250},
+            "expiry": TODAY + dt.timedelta(days=400),
+        }
+        for i in range(FILLER)
+    ]
     registry.issue("civil-registry", others)
-    insured = [{"schema": "insurance.v1", "id_commitment": o["id_commitment"], "expiry": o["expiry"],
-                "attributes": {"plan": 3, "insured_from": TODAY, "insured_until": TODAY, "annual_cap_cents": 1,
-                               "region": 1}} for o in others]
+    insured = [
+        {
+            "schema": "insurance.v1",
+            "id_commitment": o["id_commitment"],
+            "expiry": o["expiry"],
+            "attributes": {
+                "plan": 3,
+                "insured_from": TODAY,
+                "insured_until": TODAY,
+                "annual_cap_cents": 1,
+                "region": 1,
+            },
+        }
+        for o in others
+    ]
     insurer.issue("insurer-a", insured)
-    return {"registry": registry, "insurer": insurer, "hospital": hospital, "hospital_key": hospital_key,
-            "url": zkelig_server.url}
+    return {
+        "registry": registry,
+        "insurer": insurer,
+        "hospital": hospital,
+        "hospital_key": hospital_key,
+        "url": zkelig_server.url,
+    }
 
 
 class Phone:
@@ -91,15 +114,28 @@ class Phone:
 
 
 def issue_person(registry, commitment: str, birthdate: dt.date) -> dict:
-    order = {"schema": "person.v1", "id_commitment": commitment,
-             "attributes": {"birthdate": birthdate, "country": 250}, "expiry": TODAY + dt.timedelta(days=3650)}
+    order = {
+        "schema": "person.v1",
+        "id_commitment": commitment,
+        "attributes": {"birthdate": birthdate, "country": 250},
+        "expiry": TODAY + dt.timedelta(days=3650),
+    }
     return registry.issue("civil-registry", [order])["credentials"][0]
 
 
 def issue_insurance(insurer, commitment: str, start: dt.date, until: dt.date, plan: int = 7) -> dict:
-    order = {"schema": "insurance.v1", "id_commitment": commitment, "expiry": until + dt.timedelta(days=365),
-             "attributes": {"plan": plan, "insured_from": start, "insured_until": until,
-                            "annual_cap_cents": 500_000, "region": 11}}
+    order = {
+        "schema": "insurance.v1",
+        "id_commitment": commitment,
+        "expiry": until + dt.timedelta(days=365),
+        "attributes": {
+            "plan": plan,
+            "insured_from": start,
+            "insured_until": until,
+            "annual_cap_cents": 500_000,
+            "region": 11,
+        },
+    }
     return insurer.issue("insurer-a", [order])["credentials"][0]
 
 
@@ -108,8 +144,9 @@ def open_backup(text: str, passphrase: str) -> dict:
     record = json.loads(text)
     kdf = record["kdf"]
     key = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), base64.b64decode(kdf["salt"]), kdf["iterations"])
-    header = json.dumps({"format": record["format"], "version": record["version"], "kdf": kdf},
-                        separators=(",", ":")).encode()
+    header = json.dumps(
+        {"format": record["format"], "version": record["version"], "kdf": kdf}, separators=(",", ":")
+    ).encode()
     iv, sealed = base64.b64decode(record["cipher"]["iv"]), base64.b64decode(record["ciphertext"])
     plain = AESGCM(key).decrypt(iv, sealed, header)
     return json.loads(plain)
@@ -160,8 +197,9 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         phone.snap("credentials")
 
         # the hospital asks; the holder follows the link on the phone
-        request = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
-                                                    "age_at_least", years=18)
+        request = actors["hospital"].create_request(
+            "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+        )
         request_link = f"{url}/wallet#request={request['request_id']}"
         phone.goto(request_link)
         phone.snap("unlock")
@@ -254,11 +292,13 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
     try:
         commitment = phone.create(url)
         young = issue_person(actors["registry"], commitment, dt.date(TODAY.year - 16, 3, 3))
-        lapsed = issue_insurance(actors["insurer"], commitment, dt.date(TODAY.year - 1, 1, 1),
-                                 dt.date(TODAY.year - 1, 12, 31))
+        lapsed = issue_insurance(
+            actors["insurer"], commitment, dt.date(TODAY.year - 1, 1, 1), dt.date(TODAY.year - 1, 12, 31)
+        )
         # a pickup link pasted into the wallet, and a link opened directly
-        phone.page.get_by_label("From a pickup link").fill(actors["registry"].create_pickup("civil-registry",
-                                                                                           young["credential"]))
+        phone.page.get_by_label("From a pickup link").fill(
+            actors["registry"].create_pickup("civil-registry", young["credential"])
+        )
         phone.page.get_by_role("button", name="Collect").click()
         phone.page.get_by_text(f"born {dt.date(TODAY.year - 16, 3, 3).day} March {TODAY.year - 16}").wait_for()
         phone.goto(actors["insurer"].create_pickup("insurer-a", lapsed["credential"]))
@@ -266,8 +306,9 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
         phone.page.get_by_text(f"insured 1 Jan – 31 Dec {TODAY.year - 1}").wait_for()
         phone.snap("credentials")
 
-        age = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
-                                                "age_at_least", years=18)
+        age = actors["hospital"].create_request(
+            "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+        )
         phone.goto(f"{url}/wallet#request={age['request_id']}")
         phone.unlock()
         phone.page.get_by_text("You cannot answer yes. You are under 18").wait_for()
@@ -287,8 +328,9 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
         (tmp_path / "adult.json").write_text(json.dumps(adult))
         phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "adult.json"))
         phone.page.get_by_text("born 1 June 1980").wait_for()
-        again = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
-                                                  "age_at_least", years=18)
+        again = actors["hospital"].create_request(
+            "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+        )
         phone.page.evaluate(f"location.hash = 'request={again['request_id']}'")
         phone.page.get_by_role("button", name="Answer with a proof").click()
         phone.page.get_by_text("This credential was withdrawn (revoked) by civil-registry").wait_for(timeout=120_000)
@@ -325,8 +367,13 @@ def test_a_credential_scanned_with_the_camera(actors, browser, shot, tmp_path):
 
     camera_browser = browser.browser_type.launch(
         executable_path=chromium_executable(),
-        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-video-capture={tmp_path / 'qr.y4m'}"])
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={tmp_path / 'qr.y4m'}",
+        ],
+    )
     try:
         phone = Phone(camera_browser, shot, "erin")
         phone.context.grant_permissions(["camera"], origin=actors["url"])
@@ -382,12 +429,22 @@ def test_side_by_side_the_desk_asks_and_the_wallet_answers(actors, browser, page
         phone.close()
 
 
-def test_foreign_or_broken_credentials_expired_credentials_and_expired_requests_are_refused(actors, browser, shot, tmp_path):
+def test_foreign_or_broken_credentials_expired_credentials_and_expired_requests_are_refused(
+    actors, browser, shot, tmp_path
+):
     phone = Phone(browser, shot, "carol")
     # a request that lives 10 s (the shortest a verifier may ask for): expired by the time it is opened
-    short = actors["hospital"]._call("POST", "/v1/verifiers/hospital-a/requests", {
-        "scope": "hospital-a/visits", "issuers": ["civil-registry"], "preset": "age_at_least", "params": {"years": 18},
-        "ttl_s": 10})
+    short = actors["hospital"]._call(
+        "POST",
+        "/v1/verifiers/hospital-a/requests",
+        {
+            "scope": "hospital-a/visits",
+            "issuers": ["civil-registry"],
+            "preset": "age_at_least",
+            "params": {"years": 18},
+            "ttl_s": 10,
+        },
+    )
     try:
         phone.create(actors["url"])
         someone_else = issue_person(actors["registry"], str(cr.id_commitment(cr.new_secret())), dt.date(1985, 1, 1))
@@ -402,14 +459,19 @@ def test_foreign_or_broken_credentials_expired_credentials_and_expired_requests_
 
         # a credential past its expiry is kept and shown, but cannot answer
         commitment = phone.page.locator("#id-commitment").inner_text().strip()
-        order = {"schema": "person.v1", "id_commitment": commitment, "expiry": TODAY - dt.timedelta(days=1),
-                 "attributes": {"birthdate": dt.date(1985, 1, 1), "country": 250}}
+        order = {
+            "schema": "person.v1",
+            "id_commitment": commitment,
+            "expiry": TODAY - dt.timedelta(days=1),
+            "attributes": {"birthdate": dt.date(1985, 1, 1), "country": 250},
+        }
         expired = actors["registry"].issue("civil-registry", [order])["credentials"][0]
         (tmp_path / "expired.json").write_text(json.dumps(expired))
         phone.page.get_by_label("From a file").set_input_files(str(tmp_path / "expired.json"))
         phone.page.get_by_text("born 1 January 1985").wait_for()
-        age = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["civil-registry"],
-                                                "age_at_least", years=18)
+        age = actors["hospital"].create_request(
+            "hospital-a", "hospital-a/visits", ["civil-registry"], "age_at_least", years=18
+        )
         phone.page.evaluate(f"location.hash = 'request={age['request_id']}'")
         yesterday = TODAY - dt.timedelta(days=1)
         phone.page.get_by_text(f"Your credential expired on {yesterday.day} {yesterday:%B %Y}").wait_for()

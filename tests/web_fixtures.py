@@ -31,8 +31,15 @@ from conftest import in_ci
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ADMIN_KEY = "zk_test_admin_key_for_pages_0123456789"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -60,9 +67,25 @@ def serve(data_dir: Path, keys_root: Path, workers: int = 2, env: dict | None = 
     port = free_port()
     environment = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN_KEY, "ZKELIG_KEYS": str(keys_root), **(env or {})}
     log = open(data_dir / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--workers", str(workers),
-                             "--data-dir", str(data_dir)], cwd=ROOT, env=environment, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "serve",
+            "--init",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 240
     try:
@@ -149,8 +172,14 @@ def sent() -> RequestRecorder:
 def new_context(browser, recorder: RequestRecorder | None = None, phone: bool = False):
     """A fresh browser context (its own storage): a desk screen, or a phone-sized one."""
     size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = browser.new_context(viewport=size, device_scale_factor=1, is_mobile=phone, has_touch=phone,
-                                  locale="en-GB", timezone_id="Europe/Paris")
+    context = browser.new_context(
+        viewport=size,
+        device_scale_factor=1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale="en-GB",
+        timezone_id="Europe/Paris",
+    )
     if recorder is not None:
         recorder.attach(context)
     return context

@@ -8,7 +8,7 @@ hashes many two-input pairs at once on both cores, for building Merkle trees.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -29,7 +29,7 @@ def _mont_array(values, shape) -> np.ndarray:
     return field.to_montgomery(field.ints_to_array(values), R).reshape(shape)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sparse_kernel_params(t: int):
     sp = sparse_poseidon(t)
     flat = lambda rows: [x for row in rows for x in row]  # noqa: E731
@@ -43,7 +43,7 @@ def _sparse_kernel_params(t: int):
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lane_kernel_constants() -> np.ndarray:
     return poseidon_ifma.constants(sparse_poseidon(3))
 

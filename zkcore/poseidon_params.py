@@ -13,7 +13,7 @@ Generation costs a fraction of a second per width in pure Python, so it runs laz
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .params import R
 
@@ -81,7 +81,7 @@ def _cauchy_mds(grain: _Grain, t: int) -> tuple[tuple[int, ...], ...]:
             return tuple(tuple(pow(x + y, -1, R) for y in ys) for x in xs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def poseidon_params(t: int) -> PoseidonParams:
     """Parameters for state width t (t − 1 inputs), 2 ≤ t ≤ 17."""
     if not MIN_WIDTH <= t <= MAX_WIDTH:
@@ -150,7 +150,7 @@ def _mat_inv(a):
     return [row[n:] for row in aug]
 
 
-@lru_cache(maxsize=None)
+@cache
 def sparse_poseidon(t: int) -> SparsePoseidon:
     p = poseidon_params(t)
     half = p.full_rounds // 2

@@ -142,8 +142,9 @@ class _Replay:
             tree = self._tree(entry.issuer, index)
             if (entry.tree_size != tree.size or entry.root != tree.root) and self.suspect is None:
                 # Raised at the next signed head, which bounds the altered entry more tightly.
-                self.suspect = Inconsistent(f"entry {index}: issuer {entry.issuer}'s root snapshot does not match "
-                                            "its rebuilt tree", index)
+                self.suspect = Inconsistent(
+                    f"entry {index}: issuer {entry.issuer}'s root snapshot does not match its rebuilt tree", index
+                )
         self.log.append(rfc6962.leaf_hash(data))
 
     def _check_statement(self, entry, index: int) -> None:
@@ -156,10 +157,15 @@ class _Replay:
         changes, (key, rotation) = self.unsigned[entry.issuer], self.keys[entry.issuer]
         if isinstance(entry, e.IssuanceSigned):
             leaves = [leaf for _, _, leaf in changes]
-            covered = (len(changes) == entry.count and None not in leaves and changes[0][1] == entry.first_leaf
-                       and st.leaves_digest(leaves) == entry.leaves_digest)
-            statement = st.issuance_statement(self.origin, entry.issuer, entry.first_leaf, entry.count,
-                                              entry.leaves_digest, entry.root)
+            covered = (
+                len(changes) == entry.count
+                and None not in leaves
+                and changes[0][1] == entry.first_leaf
+                and st.leaves_digest(leaves) == entry.leaves_digest
+            )
+            statement = st.issuance_statement(
+                self.origin, entry.issuer, entry.first_leaf, entry.count, entry.leaves_digest, entry.root
+            )
         elif isinstance(entry, e.RevocationSigned):
             covered = len(changes) == 1 and changes[0][1:] == (entry.leaf_index, None)
             statement = st.revocation_statement(self.origin, entry.issuer, entry.leaf_index, entry.root)
@@ -172,7 +178,11 @@ class _Replay:
                 verify_signature(key, entry.signature, statement)
             except ZkError:
                 problem = "statement is not signed by the issuer's key"
-        if problem is None and not isinstance(entry, e.IssuerKeyRotated) and self._tree(entry.issuer, index).root != entry.root:
+        if (
+            problem is None
+            and not isinstance(entry, e.IssuerKeyRotated)
+            and self._tree(entry.issuer, index).root != entry.root
+        ):
             problem = "signed root is not its rebuilt tree's root"
         if problem is not None and self.suspect is None:
             self.suspect = Inconsistent(f"entry {index}: issuer {entry.issuer}'s {problem}", index)
@@ -185,12 +195,17 @@ class _Replay:
         for issuer, changes in self.unsigned.items():
             if changes:
                 first = changes[0][0]
-                raise Inconsistent(f"entry {first}: a change to issuer {issuer}'s tree that the issuer did not sign",
-                                   first)
+                raise Inconsistent(
+                    f"entry {first}: a change to issuer {issuer}'s tree that the issuer did not sign", first
+                )
 
 
-def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_DEPTH,
-          progress: Callable[[int, int], None] = lambda done, total: None) -> AuditReport:
+def audit(
+    source: AuditSource,
+    public_key: bytes,
+    tree_depth: int = DEFAULT_DEPTH,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> AuditReport:
     report = AuditReport()
     replay = _Replay(tree_depth)
     try:
@@ -217,9 +232,14 @@ def audit(source: AuditSource, public_key: bytes, tree_depth: int = DEFAULT_DEPT
                     head = heads[next_head]
                     if head.root != replay.log.root():
                         first = previous.size if previous else 0
-                        named = f"entry {first}" if head.size - first == 1 else f"one of entries {first}..{head.size - 1}"
-                        raise Inconsistent(f"{named} was altered: the log's root at size {head.size} is not the signed one"
-                                           + (f"; also {replay.suspect}" if replay.suspect else ""), first)
+                        named = (
+                            f"entry {first}" if head.size - first == 1 else f"one of entries {first}..{head.size - 1}"
+                        )
+                        raise Inconsistent(
+                            f"{named} was altered: the log's root at size {head.size} is not the signed one"
+                            + (f"; also {replay.suspect}" if replay.suspect else ""),
+                            first,
+                        )
                     if replay.suspect is not None:
                         raise replay.suspect
                     replay.check_signed()

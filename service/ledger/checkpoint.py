@@ -113,8 +113,9 @@ class LedgerKey:
             return cls(private, name)
         key = cls.generate(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pem = key._private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption())
+        pem = key._private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         partial = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -177,5 +178,7 @@ class Receipt:
     def verify(self, public_key: bytes) -> entries.Entry:
         """The entry, once the head's signature and the entry's inclusion under it check out."""
         self.head.verify(public_key)
-        rfc6962.verify_inclusion(self.index, self.head.size, rfc6962.leaf_hash(self.entry), list(self.proof), self.head.root)
+        rfc6962.verify_inclusion(
+            self.index, self.head.size, rfc6962.leaf_hash(self.entry), list(self.proof), self.head.root
+        )
         return entries.decode(self.entry)

@@ -76,9 +76,15 @@ class IssuerInfo:
 
 
 class Ledger:
-    def __init__(self, store: Store, key: LedgerKey, origin: str = "zkelig/ledger",
-                 tree_depth: int = DEFAULT_DEPTH, root_window_s: float = DEFAULT_ROOT_WINDOW_S,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: Store,
+        key: LedgerKey,
+        origin: str = "zkelig/ledger",
+        tree_depth: int = DEFAULT_DEPTH,
+        root_window_s: float = DEFAULT_ROOT_WINDOW_S,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store, self.key, self.origin = store, key, origin
         self.tree_depth, self.root_window_s, self.clock = tree_depth, root_window_s, clock
         self._state_lock = threading.RLock()  # guards in-memory state against readers mid-commit
@@ -118,7 +124,11 @@ class Ledger:
                 state.roots_seen = idx
             text = tx.latest_head()
             self._head = SignedHead.from_text(text) if text else None
-            if self._head is None or self._head.size != state.log_range.size or self._head.root != state.log_range.root():
+            if (
+                self._head is None
+                or self._head.size != state.log_range.size
+                or self._head.root != state.log_range.root()
+            ):
                 raise RuntimeError("the ledger's entries do not match its latest signed head; run `zkelig audit`")
 
     # --- the writer's transaction ---------------------------------------------------------------
@@ -187,8 +197,13 @@ class Ledger:
         tx.insert_entries(first, data)
         tx.insert_nodes(nodes)
         tx.insert_nullifiers([(s, n, first + pos) for (s, n), pos in nullifiers.items()])
-        tx.insert_roots([(r.issuer, element(r.root), first + i, now_ms) for i, r in enumerate(staged)
-                         if isinstance(r, e.IssuerRoot)])
+        tx.insert_roots(
+            [
+                (r.issuer, element(r.root), first + i, now_ms)
+                for i, r in enumerate(staged)
+                if isinstance(r, e.IssuerRoot)
+            ]
+        )
         tx.save_frontiers([(name, state.issuers[name].tree.frontier().to_bytes()) for name in sorted(touched)])
         head = self.key.sign_head(self.origin, state.log_range.size, state.log_range.root(), now_ms)
         tx.insert_head(head.size, head.to_text())
@@ -224,8 +239,9 @@ class Ledger:
     def issue_async(self, issuer: str, signed: st.SignedIssuance) -> Future:
         if not signed.leaves or not all(isinstance(x, int) and 0 <= x < R for x in signed.leaves):
             raise InvalidEncoding("leaves must be one or more field elements")
-        statement = st.issuance_statement(self.origin, issuer, signed.first_leaf, len(signed.leaves),
-                                          st.leaves_digest(signed.leaves), signed.root)
+        statement = st.issuance_statement(
+            self.origin, issuer, signed.first_leaf, len(signed.leaves), st.leaves_digest(signed.leaves), signed.root
+        )
         key = self._verified_key(issuer, statement, signed.signature)
         return self._submit(Issue(issuer, signed, key))
 
@@ -240,9 +256,16 @@ class Ledger:
         key = self._verified_key(issuer, statement, signature)
         return self._submit(RotateKey(issuer, rotation, public_key, signature, key)).result()
 
-    def use_nullifier(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
-                      claim: Callable[[Tx], bool] | None = None, scope_name: str | None = None,
-                      payment: tuple[str, G1] | None = None) -> int:
+    def use_nullifier(
+        self,
+        scope: int,
+        nullifier: int,
+        verifier: str,
+        receipt_digest: bytes,
+        claim: Callable[[Tx], bool] | None = None,
+        scope_name: str | None = None,
+        payment: tuple[str, G1] | None = None,
+    ) -> int:
         """Record a nullifier's use in `scope`; NullifierReused if it was used there before.
 
         `claim(tx)`, if given, runs in the same transaction and must return True (it marks what the
@@ -251,9 +274,16 @@ class Ledger:
         is used; `payment` = (payer, Pedersen commitment to the amount) is recorded after the nullifier."""
         return self.use_nullifier_async(scope, nullifier, verifier, receipt_digest, claim, scope_name, payment).result()
 
-    def use_nullifier_async(self, scope: int, nullifier: int, verifier: str, receipt_digest: bytes,
-                            claim: Callable[[Tx], bool] | None = None, scope_name: str | None = None,
-                            payment: tuple[str, G1] | None = None) -> Future:
+    def use_nullifier_async(
+        self,
+        scope: int,
+        nullifier: int,
+        verifier: str,
+        receipt_digest: bytes,
+        claim: Callable[[Tx], bool] | None = None,
+        scope_name: str | None = None,
+        payment: tuple[str, G1] | None = None,
+    ) -> Future:
         return self._submit(UseNullifier(scope, nullifier, verifier, receipt_digest, claim, scope_name, payment))
 
     def close(self) -> None:
@@ -394,11 +424,12 @@ class Ledger:
             return {
                 "size": self._state.log_range.size,
                 "entries": dict(self._state.counts),
-                "issuers": {name: {"credentials": s.tree.size, "revoked": len(s.revoked)}
-                            for name, s in self._state.issuers.items()},
+                "issuers": {
+                    name: {"credentials": s.tree.size, "revoked": len(s.revoked)}
+                    for name, s in self._state.issuers.items()
+                },
                 "nullifiers_per_scope": {f"{scope:#066x}": n for scope, n in self._state.scopes.items()},
             }
-
 
 
 class _NothingToWrite(Exception):

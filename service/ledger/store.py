@@ -53,8 +53,15 @@ class NoLedger(Exception):
     """The database exists but holds no ledger (or does not exist at all)."""
 
 
-_SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_BUSY",
-                       "SQLITE_LOCKED", "SQLITE_PERM")
+_SQLITE_UNAVAILABLE = (
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_PERM",
+)
 
 
 def _transient(err: BaseException) -> bool:
@@ -101,7 +108,10 @@ class Tx:
         return self.one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0]
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        return [bytes(r[0]) for r in self.all("SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end))]
+        return [
+            bytes(r[0])
+            for r in self.all("SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end))
+        ]
 
     def insert_entries(self, first: int, data: Sequence[bytes]) -> None:
         self.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", [(first + i, d) for i, d in enumerate(data)])
@@ -130,7 +140,9 @@ class Tx:
         self.execute("INSERT INTO heads (size, checkpoint) VALUES (?, ?)", (size, checkpoint))
 
     def heads(self, after: int = -1) -> list[tuple[int, str]]:
-        return [(r[0], r[1]) for r in self.all("SELECT size, checkpoint FROM heads WHERE size > ? ORDER BY size", (after,))]
+        return [
+            (r[0], r[1]) for r in self.all("SELECT size, checkpoint FROM heads WHERE size > ? ORDER BY size", (after,))
+        ]
 
     def latest_head(self) -> str | None:
         row = self.one("SELECT checkpoint FROM heads ORDER BY size DESC LIMIT 1")
@@ -148,8 +160,10 @@ class Tx:
         self.executemany("INSERT INTO roots (issuer, root, idx, ts_ms) VALUES (?, ?, ?, ?)", rows)
 
     def roots(self, after_idx: int = -1) -> list[tuple[str, bytes, int, int]]:
-        return [(r[0], bytes(r[1]), r[2], r[3]) for r in
-                self.all("SELECT issuer, root, idx, ts_ms FROM roots WHERE idx > ? ORDER BY idx", (after_idx,))]
+        return [
+            (r[0], bytes(r[1]), r[2], r[3])
+            for r in self.all("SELECT issuer, root, idx, ts_ms FROM roots WHERE idx > ? ORDER BY idx", (after_idx,))
+        ]
 
 
 class Store:
@@ -217,8 +231,11 @@ class Store:
 
     def create_schema(self, statements: Sequence[str] = _SCHEMA) -> None:
         """Run CREATE statements written with {int}, {blob} and {without_rowid} for this dialect."""
-        words = {"int": "INTEGER", "blob": "BLOB", "without_rowid": " WITHOUT ROWID"} if self.dialect == "sqlite" else \
-                {"int": "BIGINT", "blob": "BYTEA", "without_rowid": ""}
+        words = (
+            {"int": "INTEGER", "blob": "BLOB", "without_rowid": " WITHOUT ROWID"}
+            if self.dialect == "sqlite"
+            else {"int": "BIGINT", "blob": "BYTEA", "without_rowid": ""}
+        )
         with self.write() as tx:
             for statement in statements:
                 tx.execute(statement.format(**words))
@@ -298,7 +315,9 @@ class SqliteStore(Store):
         with self._lock:
             if self._checkpointer is not None:
                 return
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="zkelig-wal-checkpoint", daemon=True)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="zkelig-wal-checkpoint", daemon=True
+            )
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
@@ -452,8 +471,10 @@ class PostgresStore(Store):
 
     def disk_bytes(self) -> int:
         with self.read() as tx:
-            return sum(tx.one("SELECT pg_total_relation_size(?)", (t,))[0]
-                       for t in ("entries", "nodes", "nullifiers", "heads", "issuers", "roots"))
+            return sum(
+                tx.one("SELECT pg_total_relation_size(?)", (t,))[0]
+                for t in ("entries", "nodes", "nullifiers", "heads", "issuers", "roots")
+            )
 
 
 def private_dir(path: Path) -> None:

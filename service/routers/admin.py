@@ -12,8 +12,12 @@ from ..problems import Problem
 from ..schemas import ApiKeyCreated, ApiKeyList, ApiKeyRequest, SharedScope, SharedScopeInfo
 from .common import problem_responses
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))],
-                   responses=problem_responses(401, 403, 413, 422))
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(require("admin"))],
+    responses=problem_responses(401, 403, 413, 422),
+)
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=201, responses=problem_responses(404, 409))
@@ -25,9 +29,14 @@ def create_key(body: ApiKeyRequest, state: FreshState) -> ApiKeyCreated:
         raise Problem(404, "unknown_issuer", f"issuer {body.subject} is not registered")
     if body.role == "verifier" and any(name.split("/", 1)[0] == body.subject for name in state.records.scopes()):
         # a verifier owns <id>/…: one named like a shared scope's namespace would own that scope
-        raise Problem(409, "scope_namespace_taken", f"{body.subject} is the namespace of a shared scope; "
-                      "choose another verifier id")
-    return ApiKeyCreated(role=body.role, subject=body.subject, api_key=state.records.create_key(body.role, body.subject))
+        raise Problem(
+            409,
+            "scope_namespace_taken",
+            f"{body.subject} is the namespace of a shared scope; choose another verifier id",
+        )
+    return ApiKeyCreated(
+        role=body.role, subject=body.subject, api_key=state.records.create_key(body.role, body.subject)
+    )
 
 
 @router.get("/keys", response_model=ApiKeyList)
@@ -37,8 +46,9 @@ def list_keys(state: State) -> ApiKeyList:
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=problem_responses(404))
-def revoke_key(key_id: str = Path(pattern=r"^[0-9a-f]{16}$", description="the id from GET /v1/admin/keys"),
-               *, state: State) -> Response:
+def revoke_key(
+    key_id: str = Path(pattern=r"^[0-9a-f]{16}$", description="the id from GET /v1/admin/keys"), *, state: State
+) -> Response:
     """Revoke an API key: it fails on the next request, on every worker."""
     if not state.records.revoke_key(key_id):
         raise Problem(404, "not_found", f"no API key with id {key_id}")

@@ -36,7 +36,9 @@ def _b64(text: str, length: int, what: str) -> bytes:
     return raw
 
 
-router = APIRouter(prefix="/v1/issuers", tags=["issuers"], responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
+router = APIRouter(
+    prefix="/v1/issuers", tags=["issuers"], responses=problem_responses(400, 401, 403, 404, 409, 413, 422)
+)
 
 
 @router.post("", response_model=IssuerCreated, status_code=201)
@@ -49,8 +51,12 @@ def register_issuer(body: IssuerRegistration, _: Principal = Depends(require("ad
 @router.get("")
 def list_issuers(state: FreshState) -> dict:
     """Registered issuers and their public keys."""
-    return {"issuers": [{"name": s.name, "public_key": base64.b64encode(s.public_key).decode(), "rotation": s.rotation}
-                        for s in state.ledger.registered_issuers().values()]}
+    return {
+        "issuers": [
+            {"name": s.name, "public_key": base64.b64encode(s.public_key).decode(), "rotation": s.rotation}
+            for s in state.ledger.registered_issuers().values()
+        ]
+    }
 
 
 @router.post("/{issuer}/credentials", response_model=IssueResponse, status_code=201)
@@ -60,16 +66,21 @@ def issue(issuer: Id, body: SignedLeaves, principal: Principal = Depends(require
     The issuer computes each leaf on its side (`circuits.credentials.issue`): the service sees
     leaves and a signature, never a holder's attributes."""
     acting_for(principal, issuer)
-    signed = SignedIssuance(body.first_leaf, tuple(int(x) for x in body.leaves), int(body.root),
-                            _b64(body.signature, 64, "signature"))
+    signed = SignedIssuance(
+        body.first_leaf, tuple(int(x) for x in body.leaves), int(body.root), _b64(body.signature, 64, "signature")
+    )
     placed = state.ledger.issue(issuer, signed)
-    return IssueResponse(issuer=issuer, root=str(state.ledger.issuer_root(issuer)),
-                         placed=[PlacedLeaf(leaf_index=leaf, log_index=index) for leaf, index in placed])
+    return IssueResponse(
+        issuer=issuer,
+        root=str(state.ledger.issuer_root(issuer)),
+        placed=[PlacedLeaf(leaf_index=leaf, log_index=index) for leaf, index in placed],
+    )
 
 
 @router.post("/{issuer}/revocations", response_model=LogIndex, status_code=201)
-def revoke(issuer: Id, body: RevocationRequest, principal: Principal = Depends(require("issuer")), *,
-           state: FreshState):
+def revoke(
+    issuer: Id, body: RevocationRequest, principal: Principal = Depends(require("issuer")), *, state: FreshState
+):
     """Revoke a credential the issuer signed off: its leaf becomes 0 and every earlier root of this
     issuer stops being accepted."""
     acting_for(principal, issuer)

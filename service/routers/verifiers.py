@@ -34,8 +34,11 @@ def _check(body: ProofRequestCreate, state) -> None:
     each refusal names the rule."""
     unknown = [i for i in body.issuers if not state.ledger.has_issuer(i)]
     if unknown:
-        raise Problem(422, "unknown_issuer", f"issuers must be registered on this ledger (GET /v1/issuers); "
-                      f"not registered: {', '.join(unknown)}")
+        raise Problem(
+            422,
+            "unknown_issuer",
+            f"issuers must be registered on this ledger (GET /v1/issuers); not registered: {', '.join(unknown)}",
+        )
     given = body.model_fields_set
     if body.preset is not None and ({"schema_name", "queries"} & given):
         raise _invalid("give either a preset with params, or a schema with queries, not both")
@@ -72,8 +75,14 @@ def _build(body: ProofRequestCreate, today: dt.date) -> ProofRequest:
 
 
 @router.post("/v1/verifiers/{verifier}/requests", response_model=ProofRequestCreated, status_code=201)
-def create_request(verifier: Id, body: ProofRequestCreate, http: Request,
-                   principal: Principal = Depends(require("verifier")), *, state: FreshState):
+def create_request(
+    verifier: Id,
+    body: ProofRequestCreate,
+    http: Request,
+    principal: Principal = Depends(require("verifier")),
+    *,
+    state: FreshState,
+):
     """A proof request with a fresh challenge, answerable once within the request lifetime; with its link
     and QR code for the holder's phone.
 
@@ -81,19 +90,32 @@ def create_request(verifier: Id, body: ProofRequestCreate, http: Request,
     (GET /v1/scopes); `today` is the date in the deployment's time zone."""
     acting_for(principal, verifier)
     if not scope_owned(state, verifier, body.scope):
-        raise Problem(403, "scope_not_owned", f"{verifier} may ask only under {verifier}/<name> or a shared scope "
-                      "that lists it as a member (GET /v1/scopes)")
+        raise Problem(
+            403,
+            "scope_not_owned",
+            f"{verifier} may ask only under {verifier}/<name> or a shared scope "
+            "that lists it as a member (GET /v1/scopes)",
+        )
     _check(body, state)
     request = _build(body, state.today())
     request = dataclasses.replace(request, q=state.settings.queries, m=state.settings.values)
-    stored = {**request.to_json(), "about": about(body, request, int(state.settings.clock() * 1000), state.settings.request_ttl_s)}
+    stored = {
+        **request.to_json(),
+        "about": about(body, request, int(state.settings.clock() * 1000), state.settings.request_ttl_s),
+    }
     request_id = state.records.save_request(verifier, stored)
     return request_view(state, request_id, state.records.load_request(request_id), base_url(state, http))
 
 
 @router.post("/v1/verifiers/{verifier}/requests/{request_id}/presentations", response_model=Receipt)
-async def submit(verifier: Id, request_id: str, body: SubmitPresentation,
-                 principal: Principal = Depends(require("verifier")), *, state: State):
+async def submit(
+    verifier: Id,
+    request_id: str,
+    body: SubmitPresentation,
+    principal: Principal = Depends(require("verifier")),
+    *,
+    state: State,
+):
     """Check a presentation against its request; the receipt says accepted or refused, and why.
 
     The first accepted presentation answers the request (marked in the nullifier's transaction);

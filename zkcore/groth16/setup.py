@@ -76,8 +76,10 @@ def verify_contribution(before: ProvingKey, after: ProvingKey, receipt: Contribu
         and before.vk.ic_g1 == after.vk.ic_g1
         and before.beta_g1 == after.beta_g1
         and (before.n_vars, before.n_public, before.log_domain) == (after.n_vars, after.n_public, after.log_domain)
-        and all(np.array_equal(getattr(before, f), getattr(after, f))
-                for f in ("a_g1", "b_g1", "b_g2", "coef_matrix", "coef_constraint", "coef_signal", "coef_value"))
+        and all(
+            np.array_equal(getattr(before, f), getattr(after, f))
+            for f in ("a_g1", "b_g1", "b_g2", "coef_matrix", "coef_constraint", "coef_signal", "coef_value")
+        )
         and before.c_g1.shape == after.c_g1.shape
         and before.h_g1.shape == after.h_g1.shape
     )
@@ -159,7 +161,9 @@ def setup_r1cs(cs, rng=None) -> ProvingKey:
         return G2.generator() * s
 
     combined = [(beta * u[i] + alpha * v[i] + w[i]) % R for i in range(n_wires)]
-    vk = VerifyingKey(g1(alpha), g2(beta), g2(gamma), g2(delta), tuple(g1(x * gamma_inv) for x in combined[: n_public + 1]))
+    vk = VerifyingKey(
+        g1(alpha), g2(beta), g2(gamma), g2(delta), tuple(g1(x * gamma_inv) for x in combined[: n_public + 1])
+    )
     b_g2 = np.array([(G2.generator() * s)._kernel() if s else (G2.infinity()._kernel()) for s in v], dtype=np.uint64)
     matrix, constraint, signal = (np.array([e[i] for e in coefs], dtype=np.int64) for i in range(3))
     pk = ProvingKey(

@@ -232,7 +232,10 @@ def zkey_bytes(pk: ProvingKey) -> bytes:
             _field_header_bytes(P),
             _field_header_bytes(R),
             struct.pack("<III", pk.n_vars, pk.n_public, 1 << pk.log_domain),
-            *(_mont_point_bytes(p) for p in (vk.alpha_g1, pk.beta_g1, vk.beta_g2, vk.gamma_g2, pk.delta_g1, vk.delta_g2)),
+            *(
+                _mont_point_bytes(p)
+                for p in (vk.alpha_g1, pk.beta_g1, vk.beta_g2, vk.gamma_g2, pk.delta_g1, vk.delta_g2)
+            ),
         ]
     )
     ic = b"".join(_mont_point_bytes(p) for p in vk.ic_g1)

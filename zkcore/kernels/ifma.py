@@ -63,8 +63,13 @@ _S12, _S16, _S24, _S28, _S36, _S40, _S52 = (np.uint64(k) for k in (12, 16, 24, 2
 @njit(inline="always", cache=True)
 def split52(w0, w1, w2, w3):
     """Four 64-bit limbs (a value < 2^256) as five 52-bit ones."""
-    return (w0 & _M52, ((w0 >> _S52) | (w1 << _S12)) & _M52, ((w1 >> _S40) | (w2 << _S24)) & _M52,
-            ((w2 >> _S28) | (w3 << _S36)) & _M52, w3 >> _S16)
+    return (
+        w0 & _M52,
+        ((w0 >> _S52) | (w1 << _S12)) & _M52,
+        ((w1 >> _S40) | (w2 << _S24)) & _M52,
+        ((w2 >> _S28) | (w3 << _S36)) & _M52,
+        w3 >> _S16,
+    )
 
 
 @njit(inline="always", cache=True)
@@ -118,7 +123,9 @@ class VectorField:
         """A scalar i64 in every lane."""
         b = self.b
         one = b.insert_element(ir.Constant(VEC, None), scalar, ir.Constant(ir.IntType(32), 0))
-        return b.shuffle_vector(one, ir.Constant(VEC, None), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+        return b.shuffle_vector(
+            one, ir.Constant(VEC, None), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+        )
 
     def load_const(self, ptr: ir.Value, offset: int | ir.Value) -> Lazy:
         """A canonical element stored as five scalar limbs at ptr[offset..], broadcast to every lane."""
@@ -325,7 +332,9 @@ class Carried:
     carried value something that does not depend on it, as Poseidon's partial rounds do.
     """
 
-    def __init__(self, field: VectorField, values: list[Lazy], bounds: list[int], count: int = 0, growth: list[int] | None = None):
+    def __init__(
+        self, field: VectorField, values: list[Lazy], bounds: list[int], count: int = 0, growth: list[int] | None = None
+    ):
         from numba.core import cgutils
 
         self.field = field

@@ -75,7 +75,13 @@ def _emit_group(builder, degree, pts, rows, signs, start, length, out):
 
         def coordinate(k):  # element (row·2 + k)·degree + component of the (m, 2, degree, 5) points
             return tuple(
-                f.gather(pts, [b.add(b.mul(row, ir.Constant(_I64, 2 * degree)), ir.Constant(_I64, k * degree + c)) for row in lanes])
+                f.gather(
+                    pts,
+                    [
+                        b.add(b.mul(row, ir.Constant(_I64, 2 * degree)), ir.Constant(_I64, k * degree + c))
+                        for row in lanes
+                    ],
+                )
                 for c in range(degree)
             )
 
@@ -109,7 +115,9 @@ def _accumulate_group(typingctx, pts, rows, signs, start, length, out):
     sig = types.void(pts, rows, signs, start, length, out)
 
     def codegen(context, builder, signature, args):
-        pts_p, rows_p, signs_p, out_p = (context.make_array(signature.args[k])(context, builder, args[k]).data for k in (0, 1, 2, 5))
+        pts_p, rows_p, signs_p, out_p = (
+            context.make_array(signature.args[k])(context, builder, args[k]).data for k in (0, 1, 2, 5)
+        )
         rows_p = builder.bitcast(rows_p, _I64.as_pointer())
         signs_p = builder.bitcast(signs_p, _I64.as_pointer())
         _emit_group(builder, degree, pts_p, rows_p, signs_p, args[3], args[4], out_p)
@@ -203,8 +211,14 @@ def _load_point52_impl(pts, row):
         return g1
 
     def g2(pts, row):
-        c = [fq_mul(join52(pts[row, k, e, 0], pts[row, k, e, 1], pts[row, k, e, 2], pts[row, k, e, 3], pts[row, k, e, 4]), _TO_R256_SCALAR)
-             for k in range(2) for e in range(2)]
+        c = [
+            fq_mul(
+                join52(pts[row, k, e, 0], pts[row, k, e, 1], pts[row, k, e, 2], pts[row, k, e, 3], pts[row, k, e, 4]),
+                _TO_R256_SCALAR,
+            )
+            for k in range(2)
+            for e in range(2)
+        ]
         return (c[0], c[1]), (c[2], c[3])
 
     return g2
@@ -245,7 +259,13 @@ def accumulate_buckets(pts, finite, digits, lo, hi, buckets):
             z = np.uint64(0)
             for c in range(3):
                 for e in range(degree):
-                    w = join52(words[c, e, 0, lane], words[c, e, 1, lane], words[c, e, 2, lane], words[c, e, 3, lane], words[c, e, 4, lane])
+                    w = join52(
+                        words[c, e, 0, lane],
+                        words[c, e, 1, lane],
+                        words[c, e, 2, lane],
+                        words[c, e, 3, lane],
+                        words[c, e, 4, lane],
+                    )
                     for k in range(4):
                         flat[j, c, e, k] = w[k]
                         if c == 2:

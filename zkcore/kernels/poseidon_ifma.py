@@ -29,8 +29,14 @@ def constants(sparse) -> np.ndarray:
     """zkcore.poseidon_params.SparsePoseidon for t = 3 as the kernel's flat array of Montgomery limbs."""
     assert (sparse.t, sparse.full_rounds, sparse.partial_rounds) == (3, *ROUNDS)
     words: list[int] = []
-    for group in (sparse.full_constants, [sparse.partial_constants], sparse.sparse_first_row, sparse.sparse_column,
-                  sparse.after_partial, sparse.mds):
+    for group in (
+        sparse.full_constants,
+        [sparse.partial_constants],
+        sparse.sparse_first_row,
+        sparse.sparse_column,
+        sparse.after_partial,
+        sparse.mds,
+    ):
         for row in group:
             for c in row:
                 words += ifma.to_mont(c, R)
@@ -50,7 +56,11 @@ def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full
     mds_at = after_at + 4 * step
 
     mds = [[v.load_const(const_ptr, mds_at + (3 * i + j) * step) for j in range(3)] for i in range(3)]
-    state = [v.zero, v.into_montgomery(v.load_lanes(lanes_ptr, 0)), v.into_montgomery(v.load_lanes(lanes_ptr, LIMBS * LANES))]
+    state = [
+        v.zero,
+        v.into_montgomery(v.load_lanes(lanes_ptr, 0)),
+        v.into_montgomery(v.load_lanes(lanes_ptr, LIMBS * LANES)),
+    ]
     # A round leaves each word a sum of three products: below 5p. A partial round adds one product
     # (below 1.02p) to s1 and s2, which are not reduced until the partial rounds end (< 64p).
     full_bounds = [5 * R] * 3
@@ -60,7 +70,9 @@ def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full
         with cgutils.for_range(b, ir.Constant(_I64, count)) as loop:
             s = carried.load()
             base = b.mul(b.add(loop.index, ir.Constant(_I64, first)), ir.Constant(_I64, 3 * step))
-            s = [v.sbox(v.add(s[i], v.load_const(const_ptr, b.add(base, ir.Constant(_I64, i * step))))) for i in range(3)]
+            s = [
+                v.sbox(v.add(s[i], v.load_const(const_ptr, b.add(base, ir.Constant(_I64, i * step))))) for i in range(3)
+            ]
             carried.save([v.dot(mds[i], s) for i in range(3)])
         return carried.load()
 
@@ -70,7 +82,9 @@ def _emit_permutation(builder: ir.IRBuilder, lanes_ptr, out_ptr, const_ptr, full
     with cgutils.for_range(b, ir.Constant(_I64, partial)) as loop:
         s0, s1, s2 = carried.load()
         r = loop.index
-        s0 = v.sbox(v.add(s0, v.load_const(const_ptr, b.add(b.mul(r, ir.Constant(_I64, step)), ir.Constant(_I64, partial_at)))))
+        s0 = v.sbox(
+            v.add(s0, v.load_const(const_ptr, b.add(b.mul(r, ir.Constant(_I64, step)), ir.Constant(_I64, partial_at))))
+        )
         row = b.add(b.mul(r, ir.Constant(_I64, 3 * step)), ir.Constant(_I64, rows_at))
         col = b.add(b.mul(r, ir.Constant(_I64, 2 * step)), ir.Constant(_I64, cols_at))
         coeffs = [v.load_const(const_ptr, b.add(row, ir.Constant(_I64, j * step))) for j in range(3)]
@@ -142,4 +156,3 @@ def hash_pairs3(inputs, consts, parallel):
             _permute_lanes(lanes, res, consts, ROUNDS[0], ROUNDS[1])
             _store_block(res, blk * LANES, out)
     return out
-

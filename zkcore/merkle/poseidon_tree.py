@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -31,7 +31,7 @@ def _check_depth(depth: int) -> int:
     return depth
 
 
-@lru_cache(maxsize=None)
+@cache
 def zero_hashes(depth: int) -> tuple[int, ...]:
     """zero_hashes(d)[h]: the root of an empty subtree of height h, for h = 0..d."""
     zeros = [0]
@@ -253,7 +253,10 @@ class Frontier:
         _check_depth(depth)
         if len(data) != head + 32 * (depth + 1) or size > 1 << depth:
             raise InvalidEncoding("frontier length or size does not match its depth")
-        words = [field.check_scalar(int.from_bytes(data[i : i + 32], "big"), "frontier word") for i in range(head, len(data), 32)]
+        words = [
+            field.check_scalar(int.from_bytes(data[i : i + 32], "big"), "frontier word")
+            for i in range(head, len(data), 32)
+        ]
         return cls(depth, size, tuple(words[:-1]), words[-1])
 
 

@@ -74,7 +74,9 @@ def subtree_root(store: NodeStore, start: int, end: int) -> bytes:
         height = n.bit_length() - 1
         return store.get_node(height, start >> height)
     k = _split(n)
-    return node_hash(store.get_node(k.bit_length() - 1, start >> (k.bit_length() - 1)), subtree_root(store, start + k, end))
+    return node_hash(
+        store.get_node(k.bit_length() - 1, start >> (k.bit_length() - 1)), subtree_root(store, start + k, end)
+    )
 
 
 def root(store: NodeStore, size: int) -> bytes:

@@ -68,7 +68,7 @@ def _levels_above(base_nodes: list[int], height: int, zeros: Sequence[int], base
                   hash_level: Callable[[list[int], list[int]], list[int]]) -> list[list[int]]:
     """The tile's node levels from its base (padded with empty subtrees) to its single top node."""
     levels = [base_nodes + [zeros[base]] * ((1 << height) - len(base_nodes))]
-    for h in range(height):
+    for _ in range(height):
         below = levels[-1]
         levels.append(hash_level(below[0::2], below[1::2]))
     return levels
