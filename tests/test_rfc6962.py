@@ -60,6 +60,8 @@ def test_every_consistency_proof_up_to_128(log128):
         for size1 in range(size2 + 1):
             proof = log.consistency_proof(store, size1, size2)
             log.verify_consistency(size1, size2, proof, roots[size1], roots[size2])
+            if 0 < size1 < size2:
+                assert log.root_from_consistency_proof(size1, size2, proof, roots[size1]) == (roots[size1], roots[size2])
 
 
 def test_tampered_consistency_proofs_fail(log128):
@@ -87,6 +89,15 @@ def test_tampered_consistency_proofs_fail(log128):
         log.verify_consistency(3, 5, [], roots[3], roots[5])
     with pytest.raises(InvalidProof):
         log.verify_consistency(0, 5, [roots[1]], roots[0], roots[5])
+    with pytest.raises(InvalidProof) as err:  # the message names both roots, so an auditor can compare
+        log.verify_consistency(4, 8, log.consistency_proof(store, 4, 8), roots[4], roots[7])
+    assert roots[7].hex() in str(err.value) and roots[8].hex() in str(err.value)
+
+
+def test_prefixes_separate_leaves_from_nodes():
+    assert log.LEAF_PREFIX != log.NODE_PREFIX
+    left, right = log.leaf_hash(b"a"), log.leaf_hash(b"b")
+    assert log.node_hash(left, right) != log.leaf_hash(left + right)
 
 
 def test_inclusion_rejects_malformed_arguments(log128):

@@ -23,14 +23,16 @@ from ..errors import InvalidProof
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+LEAF_PREFIX = b"\x00"  # domain separation (RFC 6962 §2.1): no leaf hash can pass for a node hash
+NODE_PREFIX = b"\x01"
 
 
 def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
 def _split(n: int) -> int:
@@ -173,26 +175,17 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequenc
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root_hash: bytes) -> None:
     """Raise InvalidProof unless `leaf` is at `index` in the tree of `size` leaves with `root_hash`."""
     expected = _check_hash(root_hash, "root")
-    if root_from_inclusion_proof(index, size, leaf, proof) != expected:
-        raise InvalidProof("inclusion proof does not lead to the root")
+    found = root_from_inclusion_proof(index, size, leaf, proof)
+    if found != expected:
+        raise InvalidProof(f"inclusion proof leads to root {found.hex()}, not {expected.hex()}")
 
 
-def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
-    """Raise InvalidProof unless the tree of size2 with root2 extends the tree of size1 with root1."""
+def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], root1: bytes) -> tuple[bytes, bytes]:
+    """The roots of the trees of size1 and size2 that `proof` implies (RFC 9162 §2.1.4.2); `root1` is
+    needed only where the proof omits it (size1 a power of two). 0 < size1 < size2."""
     _check_sizes(size1, size2)
-    root1, root2 = _check_hash(root1, "first root"), _check_hash(root2, "second root")
-    if size2 < size1:
-        raise InvalidProof("the second tree is smaller than the first")
-    if size1 == size2:
-        if proof:
-            raise InvalidProof("trees of equal size need an empty proof")
-        if root1 != root2:
-            raise InvalidProof("equal sizes with different roots")
-        return
-    if size1 == 0:
-        if proof:
-            raise InvalidProof("consistency with the empty tree needs an empty proof")
-        return
+    if not 0 < size1 < size2:
+        raise InvalidProof("a consistency proof relates sizes 0 < size1 < size2")
     if not proof:
         raise InvalidProof("empty consistency proof")
     path = [_check_hash(p, "proof node") for p in proof]
@@ -219,7 +212,27 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         sn >>= 1
     if sn != 0:
         raise InvalidProof("consistency proof is too short")
-    if fr != root1:
-        raise InvalidProof("consistency proof does not lead to the first root")
-    if sr != root2:
-        raise InvalidProof("consistency proof does not lead to the second root")
+    return fr, sr
+
+
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
+    """Raise InvalidProof unless the tree of size2 with root2 extends the tree of size1 with root1."""
+    _check_sizes(size1, size2)
+    root1, root2 = _check_hash(root1, "first root"), _check_hash(root2, "second root")
+    if size2 < size1:
+        raise InvalidProof(f"the second tree ({size2}) is smaller than the first ({size1})")
+    if size1 == size2:
+        if proof:
+            raise InvalidProof("trees of equal size need an empty proof")
+        if root1 != root2:
+            raise InvalidProof(f"equal sizes with different roots {root1.hex()} and {root2.hex()}")
+        return
+    if size1 == 0:
+        if proof:
+            raise InvalidProof("consistency with the empty tree needs an empty proof")
+        return
+    first, second = root_from_consistency_proof(size1, size2, proof, root1)
+    if first != root1:
+        raise InvalidProof(f"consistency proof leads to first root {first.hex()}, not {root1.hex()}")
+    if second != root2:
+        raise InvalidProof(f"consistency proof leads to second root {second.hex()}, not {root2.hex()}")
