@@ -61,7 +61,10 @@ def test_every_consistency_proof_up_to_128(log128):
             proof = log.consistency_proof(store, size1, size2)
             log.verify_consistency(size1, size2, proof, roots[size1], roots[size2])
             if 0 < size1 < size2:
-                assert log.root_from_consistency_proof(size1, size2, proof, roots[size1]) == (roots[size1], roots[size2])
+                assert log.root_from_consistency_proof(size1, size2, proof, roots[size1]) == (
+                    roots[size1],
+                    roots[size2],
+                )
 
 
 def test_tampered_consistency_proofs_fail(log128):
