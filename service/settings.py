@@ -174,7 +174,8 @@ def settings_table() -> str:
 def settings_help() -> str:
     """The settings as lines for `zkelig serve --help` (one a line: help output wraps them to the terminal)."""
     lines = [f"{env}: {meaning} (default: {default})" for env, default, meaning in documented()]
-    return "\n".join(["Settings, from the environment (the options above override theirs):", *lines])
+    # "\b" keeps click from folding the list into one paragraph (typer's plain help formats with click)
+    return "\n".join(["Settings, from the environment (the options above override theirs):", "", "\b", *lines])
 
 
 def pass_to_workers(**overrides: object) -> None:
