@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import in_ci
+from issuers import issue, register
 
 from service.ledger import Ledger, LedgerKey, open_store
 
@@ -44,10 +45,10 @@ def ledgers(tmp_path_factory):
     ledger = Ledger(open_store(f"sqlite:///{path / 'a.db'}"), key, tree_depth=8)
     fork = Ledger(open_store(f"sqlite:///{path / 'b.db'}"), key, tree_depth=8)
     for target in (ledger, fork):
-        target.register_issuer("insurer-a", bytes(32))
+        register(target, "insurer-a")
     for step in (1, 2, 3, 5, 8, 13):
-        ledger.issue("insurer-a", list(range(1, step + 1)))
-        fork.issue("insurer-a", list(range(100, 100 + step)))
+        issue(ledger, "insurer-a", list(range(1, step + 1)))
+        issue(fork, "insurer-a", list(range(100, 100 + step)))
     yield key, ledger, fork
     ledger.close()
     fork.close()
