@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -31,13 +32,13 @@ from circuits import credentials as cr
 from service.client import ZkeligClient
 from service.keys import ensure_keys
 
-ADMIN = "zk_bench_events_admin"
+ADMIN = "zk_" + secrets.token_urlsafe(32)  # the service refuses admin keys under 128 bits
 N_EVENTS, CLIENTS, N_ACCEPTED, WORKERS = int(os.environ.get("BENCH_EVENTS", "300")), 8, 5, 2
 
 
 def start_server(data: str) -> tuple[subprocess.Popen, str]:
     port = 19000 + os.getpid() % 1000
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"}
+    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000", "ZKELIG_DEV_SETUP": "1"}
     proc = subprocess.Popen(
         [
             sys.executable,

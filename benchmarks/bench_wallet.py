@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from _common import node_bench, report
-from bench_service import start_server
+from bench_service import ADMIN, start_server
 
 from circuits import credentials as cr
 from circuits.credential_query import credential_query_circuit
@@ -31,7 +31,6 @@ from service.client import ZkeligClient
 from service.keys import ensure_keys
 from zkcore.groth16 import write_wtns
 
-ADMIN = "zk_bench_admin"
 PASSPHRASE = "bench passphrase, long enough"
 CHROMIUM_ARGS = [
     "--headless",
