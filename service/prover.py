@@ -157,7 +157,7 @@ def _serve(conn: Connection, zkey: str, depth: int, q: int, m: int, nice: int) -
     while True:
         try:
             body = json.loads(conn.recv_bytes())
-        except EOFError:  # the worker closed its end (or died): nothing more to prove
+        except (EOFError, ConnectionResetError):  # the worker closed its end (or died): nothing more to prove
             return
         try:
             path = MerklePath(int(body["index"]), tuple(int(s) for s in body["siblings"]))
@@ -175,7 +175,10 @@ def _serve(conn: Connection, zkey: str, depth: int, q: int, m: int, nice: int) -
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which closes the socket
     fd, zkey, depth, q, m, nice = argv
-    _serve(Connection(int(fd)), zkey, int(depth), int(q), int(m), int(nice))
+    try:
+        _serve(Connection(int(fd)), zkey, int(depth), int(q), int(m), int(nice))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the worker went away (shut down while the key loaded, say): there is no one to answer
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ with one numba thread, refusals that say why, and a restart after the child dies
 import datetime as dt
 import os
 import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,17 @@ def test_a_dead_child_is_restarted_by_the_next_proof(prover, query_keys):
     prover._child.wait()
     presentation, request, root = _prove(prover, 18)  # the restarted child loaded the key again
     assert verify_presentation(query_keys.vk, request, Presentation.from_json(presentation), {"registry": {root}})
+
+
+def test_a_child_whose_worker_left_while_it_loaded_exits_quietly(query_keys):
+    """A server stopped during start-up closes its end before the child's "ready": the child
+    exits without a traceback in the operator's log."""
+    s = Settings()
+    ours, theirs = socket.socketpair()
+    child = subprocess.Popen([sys.executable, "-m", "service.prover", str(theirs.fileno()),
+                              str(query_keys.directory / "circuit.zkey"), str(s.tree_depth), str(s.queries),
+                              str(s.values), "19"], pass_fds=(theirs.fileno(),), stderr=subprocess.PIPE, text=True)
+    theirs.close()
+    ours.close()
+    _, err = child.communicate(timeout=600)
+    assert child.returncode == 0 and "Traceback" not in err, err
