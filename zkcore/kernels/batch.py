@@ -7,7 +7,25 @@ both fields; the branch is loop-invariant and costs nothing measurable.
 import numpy as np
 from numba import njit, prange
 
-from .fields import FQ_ONE, FQ_R2, FR_ONE, FR_R2, P0, P1, P2, P3, P_INV, R0, R1, R2, R3, R_INV, _mont_mul, _pow
+from .fields import (
+    FQ_ONE,
+    FQ_R2,
+    FR_ONE,
+    FR_R2,
+    P0,
+    P1,
+    P2,
+    P3,
+    P_INV,
+    R0,
+    R1,
+    R2,
+    R3,
+    R_INV,
+    _mont_mul,
+    fq_pow,
+    fr_pow,
+)
 
 
 @njit(cache=True, nogil=True)
@@ -75,7 +93,7 @@ def batch_inv(a, exponent, field):
         x = load_row(a, i)
         if (x[0] | x[1] | x[2] | x[3]) != 0:
             acc = _mont_mul(acc, x, m0, m1, m2, m3, inv)
-    acc = _pow(acc, exponent, one, m0, m1, m2, m3, inv)
+    acc = fq_pow(acc, exponent) if field == 0 else fr_pow(acc, exponent)
     out = np.zeros_like(a)
     for i in range(n - 1, -1, -1):
         x = load_row(a, i)

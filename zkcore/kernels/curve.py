@@ -257,6 +257,14 @@ def msm(points, scalars, c):
         store_fe(sums, (w, 0), s[0])
         store_fe(sums, (w, 1), s[1])
         store_fe(sums, (w, 2), s[2])
+    return join_windows(sums, c)
+
+
+@njit(cache=True, nogil=True)
+def join_windows(sums, c):
+    """Σ_w 2^(w·c)·sums[w] for per-window Jacobian sums (nwin, 3, …), by c doublings between windows
+    from the top."""
+    nwin = sums.shape[0]
     acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
     for w in range(nwin - 2, -1, -1):
         for _ in range(c):

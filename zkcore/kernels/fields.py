@@ -135,19 +135,20 @@ def fq_neg(a):
 
 
 @njit(cache=True, nogil=True)
-def _pow(a, e, one, m0, m1, m2, m3, inv):
-    """a^e for e given as 4 little-endian uint64 limbs (not Montgomery), square-and-multiply."""
+def pow_by_squaring(a, e, one, mul, sqr):
+    """a^e in any field of the tower, given its one, multiplication and squaring kernels; e as 4
+    little-endian uint64 limbs (not Montgomery). Square-and-multiply from the top bit."""
     acc = one
     for i in range(255, -1, -1):
-        acc = _mont_mul(acc, acc, m0, m1, m2, m3, inv)
+        acc = sqr(acc)
         if (e[i >> 6] >> _U(i & 63)) & ONE:
-            acc = _mont_mul(acc, a, m0, m1, m2, m3, inv)
+            acc = mul(acc, a)
     return acc
 
 
 @njit(cache=True, nogil=True)
 def fq_pow(a, e):
-    return _pow(a, e, FQ_ONE, P0, P1, P2, P3, P_INV)
+    return pow_by_squaring(a, e, FQ_ONE, fq_mul, fq_sqr)
 
 
 _P_MINUS_2 = _limbs(_P_INT - 2)
@@ -199,7 +200,7 @@ def fr_neg(a):
 
 @njit(cache=True, nogil=True)
 def fr_pow(a, e):
-    return _pow(a, e, FR_ONE, R0, R1, R2, R3, R_INV)
+    return pow_by_squaring(a, e, FR_ONE, fr_mul, fr_sqr)
 
 
 _R_MINUS_2 = _limbs(_R_INT - 2)

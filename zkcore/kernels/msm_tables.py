@@ -14,7 +14,7 @@ A thread owning buckets lo..hi−1 gets Σ (j − lo + 1)·B_j from the running 
 import numpy as np
 from numba import njit, prange
 
-from .curve import bucket_sum, jac_add, jac_double, jac_infinity_like
+from .curve import bucket_sum, jac_add, jac_double, jac_infinity_like, join_windows
 from .generic import f_inv, f_is_zero, f_mul, f_one_like, f_sqr, load_fe, store_fe
 from .msm_affine import accumulate_affine, affine_range_sum
 from .msm_lanes import accumulate_buckets
@@ -147,19 +147,7 @@ def msm_windows(points, digits, c, parts):
     sums = np.empty((nwin, 3) + points.shape[2:], dtype=np.uint64)
     for w in range(nwin):
         _store_sum(sums, w, msm_tables(tables, np.ascontiguousarray(digits[:, w : w + 1]), c, parts))
-    return _join_windows(sums, c)
-
-
-@njit(cache=True, nogil=True)
-def _join_windows(sums, c):
-    """Σ_w 2^(w·c)·sums[w], by c doublings between windows from the top."""
-    nwin = sums.shape[0]
-    acc = (load_fe(sums, (nwin - 1, 0)), load_fe(sums, (nwin - 1, 1)), load_fe(sums, (nwin - 1, 2)))
-    for w in range(nwin - 2, -1, -1):
-        for _ in range(c):
-            acc = jac_double(acc)
-        acc = jac_add(acc, (load_fe(sums, (w, 0)), load_fe(sums, (w, 1)), load_fe(sums, (w, 2))))
-    return acc
+    return join_windows(sums, c)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -187,4 +175,4 @@ def msm_windows_lanes(points52, finite, digits, c, parts):
     sums = np.empty((nwin, 3) + points52.shape[2:-1] + (4,), dtype=np.uint64)
     for w in range(nwin):
         _store_sum(sums, w, msm_tables_lanes(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), c, parts))
-    return _join_windows(sums, c)
+    return join_windows(sums, c)

@@ -230,6 +230,9 @@ def fq12_eq_one(a):
     return True
 
 
+# fq2_pow and fq12_pow keep their own square-and-multiply loop rather than call fields.pow_by_squaring:
+# handed fq2_mul or fq12_mul as an argument, numba compiles the kernel but will not cache it ("uses
+# dynamic globals"), and every process would compile it again.
 @njit(cache=True, nogil=True)
 def fq2_pow(a, e):
     acc = FQ2_ONE
