@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from served import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -30,18 +31,12 @@ def _bindir() -> Path:
     return bindir
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     """A running throwaway server that a test may stop and start again (same port, same data)."""
 
     def __init__(self, bindir: Path, workdir: Path, prefix: list[str]):
         self.bindir, self.workdir, self.prefix = bindir, workdir, prefix
-        self.data, self.port = workdir / "data", _free_port()
+        self.data, self.port = workdir / "data", free_port()
         self.dsn = f"postgresql://zkelig@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:

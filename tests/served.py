@@ -42,9 +42,12 @@ def children(pid: int) -> set[int]:
 
 @contextmanager
 def serving(*args: str, env: dict | None = None, log: Path, workers: int = 2, start_timeout: float = 420):
-    """Yield (process, base URL) of `zkelig serve --workers N …` once it answers; stop it afterwards."""
+    """Yield (process, base URL) of `zkelig serve --workers N …` once it answers; stop it afterwards.
+
+    The one way tests start the service. `env` adds to this process's environment (None unsets a
+    variable); the admin key is ADMIN unless `env` names another."""
     port = free_port()
-    full_env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, **(env or {})}
+    full_env = {k: v for k, v in {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, **(env or {})}.items() if v is not None}
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(port), "--workers",
                                  str(workers), *args], cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,

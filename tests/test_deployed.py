@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from served import serving
 
 from service.client import ApiAuditSource, ApiError, ZkeligClient
 from service.ledger import IssuerKey
@@ -28,70 +29,23 @@ PASS = "a sufficiently long passphrase"
 TODAY = dt.date.today()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory, query_keys):
     """`zkelig serve --workers 2` on 127.0.0.1 with a fresh SQLite ledger; its log in a file.
 
     Per-IP limits are set high so that what the tests meet are the per-wallet limit and the
     proving queue (one admitted proof per worker)."""
-    port, data = _free_port(), tmp_path_factory.mktemp("deployed")
+    data = tmp_path_factory.mktemp("deployed")
     log = data.parent / f"{data.name}.log"
     env = {
-        **os.environ,
         "ZKELIG_ADMIN_KEY": ADMIN,
         "ZKELIG_KEYS": str(query_keys.directory.parent),
         "ZKELIG_HOLDER_RATE_PER_MINUTE": "100000",
         "ZKELIG_PROVE_QUEUE": "1",
+        "FORWARDED_ALLOW_IPS": None,
     }
-    env.pop("FORWARDED_ALLOW_IPS", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service",
-                "serve",
-                "--init",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data),
-                "--workers",
-                "2",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            if httpx.get(url + "/v1/ledger/key", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"service did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    # both workers must be up: the second may still be loading keys when the first answers
-    while time.time() < deadline and log.read_text().count("Application startup complete") < 2:
-        time.sleep(0.3)
-    try:
+    with serving("--init", "--data-dir", str(data), env=env, log=log, workers=2) as (_, url):
         yield url, log
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def fresh(url: str, key: str | None = None, issuer_key: IssuerKey | None = None) -> ZkeligClient:

@@ -6,14 +6,13 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import subprocess
 import sys
 import time
 
-import httpx
 import pytest
-from test_service import ROOT, _free_port
+from served import serving
+from test_service import ROOT
 
 from circuits import credentials as cr
 from service.client import ApiError, ZkeligClient
@@ -29,36 +28,10 @@ TODAY = dt.datetime.now(dt.UTC).date()
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, query_keys):
     """`zkelig serve` in its own process, its output kept in a file (checked for secrets)."""
-    port, data = _free_port(), tmp_path_factory.mktemp("regulator")
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
-    output = open(data / "service.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
-        cwd=ROOT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    while True:
-        try:
-            if httpx.get(url + "/v1/ledger/key", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"service did not start: {(data / 'service.log').read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield url, data
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(30)
-    output.close()
+    data = tmp_path_factory.mktemp("regulator")
+    env = {"ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
+    with serving("--init", "--data-dir", str(data), env=env, log=data / "service.log", workers=1) as (_, url):
+        yield url, data
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,9 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +17,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from served import serving
 
 from circuits import credentials as cr
 from service.app import create_app
@@ -34,39 +33,16 @@ TODAY = dt.date.today()
 PASS = "a sufficiently long passphrase"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, query_keys):
     """`zkelig serve` in its own process on 127.0.0.1, with a fresh SQLite ledger."""
-    port, data = _free_port(), tmp_path_factory.mktemp("service")
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir", str(data)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 420  # a loaded 2-core machine takes minutes to load the keys and warm up
-    while True:
-        try:
-            if httpx.get(url + "/v1/ledger/key", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"service did not start: {proc.stdout.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    yield url, data
-    proc.terminate()
-    proc.wait(30)
+    data = tmp_path_factory.mktemp("service")
+    env = {"ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_KEYS": str(query_keys.directory.parent)}
+    with serving("--init", "--data-dir", str(data), env=env, log=data.parent / f"{data.name}.log", workers=1) as (
+        _,
+        url,
+    ):
+        yield url, data
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import in_ci
+from served import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -40,12 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -64,49 +55,10 @@ class LiveServer:
 @contextmanager
 def serve(data_dir: Path, keys_root: Path, workers: int = 2, env: dict | None = None):
     """`zkelig serve --workers N` on a free port of 127.0.0.1 with a fresh database in data_dir."""
-    port = free_port()
-    environment = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN_KEY, "ZKELIG_KEYS": str(keys_root), **(env or {})}
-    log = open(data_dir / "server.log", "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service",
-            "serve",
-            "--init",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--data-dir",
-            str(data_dir),
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 240
-    try:
-        while True:
-            try:
-                if httpx.get(url + "/v1/ledger/key", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("zkelig serve did not start: " + (data_dir / "server.log").read_text()[-3000:])
-            time.sleep(0.25)
+    environment = {"ZKELIG_ADMIN_KEY": ADMIN_KEY, "ZKELIG_KEYS": str(keys_root), **(env or {})}
+    with serving("--init", "--data-dir", str(data_dir), env=environment, log=data_dir / "server.log",
+                 workers=workers) as (proc, url):
         yield LiveServer(url, data_dir, ADMIN_KEY, proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
