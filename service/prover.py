@@ -1,9 +1,10 @@
 """Server-side proving in a child process of each worker, at the lowest CPU priority.
 
 A Groth16 proof takes every core numba is given for 100+ ms; in the worker's own process it made
-verifications queue behind it. The child proves with NUMBA_NUM_THREADS=1 and nice 19
-(ZKELIG_PROVE_NICE), so a proof takes at most one core and the scheduler hands that core to the
-worker whenever a verification wants it: proving yields, verifying does not wait.
+verifications queue behind it. The child proves with NUMBA_NUM_THREADS=1 at nice 19 under
+SCHED_IDLE (ZKELIG_PROVE_NICE; a lower nice keeps the normal policy), so a proof takes at most one
+core and the scheduler hands that core to the worker whenever a verification wants it: proving
+yields, verifying does not wait. On a machine that never idles, proofs wait (and time out as 503).
 
 The child loads and prepares the proving key once, at worker start-up, then answers one request
 at a time over a socket pair: the worker sends exactly what the witness needs (the stored
@@ -127,8 +128,10 @@ class Prover:
 
 
 def _lower_priority(nice: int) -> None:
-    """Every thread of this process (numba's pool included: Linux keeps a nice value per thread)
-    to `nice`; threads started later inherit it."""
+    """Every thread of this process (numba's pool included: Linux keeps a nice value and a policy
+    per thread) to `nice`; at 19, the lowest, also to SCHED_IDLE, which runs a thread only when no
+    other wants the core (nice 19 alone still takes a slice of every contended core, and a
+    verification arriving mid-slice waits for it). Threads started later inherit both."""
     try:
         threads = [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:
@@ -136,6 +139,8 @@ def _lower_priority(nice: int) -> None:
     for tid in threads:
         try:
             os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+            if nice >= 19:
+                os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
         except OSError:  # a thread that has just ended
             pass
 

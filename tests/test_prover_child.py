@@ -52,11 +52,13 @@ def test_the_child_proves_what_verifies(prover, query_keys):
 
 
 def test_the_child_proves_at_the_lowest_priority_on_one_thread(prover):
+    """nice 19 and SCHED_IDLE on every thread: it runs only on a core nobody else wants."""
     pid = prover._child.pid
     threads = os.listdir(f"/proc/{pid}/task")
     # field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the parenthesised name)
     nices = {int(Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16]) for tid in threads}
     assert nices == {19}
+    assert {os.sched_getscheduler(int(tid)) for tid in threads} == {os.SCHED_IDLE}
     assert b"NUMBA_NUM_THREADS=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert os.getpriority(os.PRIO_PROCESS, 0) < 19  # the caller (the worker) keeps its own priority
 
