@@ -70,3 +70,30 @@ def report(title: str, rows: list[tuple[str, float, str, float | None, str]]) ->
     (RESULTS / f"{name}.json").write_text(
         json.dumps({"title": title, "cpus": os.cpu_count(), "rows": payload}, indent=1)
     )
+
+
+def start_service(data: str, admin_key: str, workers: int = 2, env: dict | None = None):
+    """`zkelig serve --init --workers N` on a free loopback port with a fresh database in `data`, the
+    benchmark's admin key and its single-party keys (ZKELIG_DEV_SETUP); (process, URL) once it answers.
+    The caller terminates the process."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full_env = {**os.environ, "ZKELIG_ADMIN_KEY": admin_key, "ZKELIG_DEV_SETUP": "1", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port), "--data-dir",
+                             data, "--workers", str(workers)], cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url + "/v1/ledger/key", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("service did not start")

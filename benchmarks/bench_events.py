@@ -18,7 +18,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from _common import ROOT, report
+from _common import ROOT, report, start_service
 
 from circuits import credentials as cr
 from service.client import ZkeligClient
@@ -36,37 +35,8 @@ ADMIN = "zk_" + secrets.token_urlsafe(32)  # the service refuses admin keys unde
 N_EVENTS, CLIENTS, N_ACCEPTED, WORKERS = int(os.environ.get("BENCH_EVENTS", "300")), 8, 5, 2
 
 
-def start_server(data: str) -> tuple[subprocess.Popen, str]:
-    port = 19000 + os.getpid() % 1000
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000", "ZKELIG_DEV_SETUP": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service",
-            "serve",
-            "--init",
-            "--port",
-            str(port),
-            "--data-dir",
-            data,
-            "--workers",
-            str(WORKERS),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1500):
-        try:
-            if httpx.get(url + "/v1/ledger/key", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("service did not start")
+def start_server(data: str):
+    return start_service(data, ADMIN, WORKERS, {"ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000"})
 
 
 class Stream(threading.Thread):

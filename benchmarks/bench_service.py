@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
-import os
 import secrets
 import statistics
 import subprocess
@@ -33,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
-from _common import ROOT, report
+from _common import ROOT, report, start_service
 
 from circuits import credentials as cr
 from circuits.requests import prove_request
@@ -45,26 +44,11 @@ N_CLOSED, N_OPEN, RATE, CLIENTS, WORKERS = 400, 600, 300.0, 32, 2
 N_FLOODED, FLOOD_RATE, FLOOD_CLIENTS = 300, 100.0, 8
 
 
-def start_server(data: str) -> tuple[subprocess.Popen, str]:
-    port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "ZKELIG_ADMIN_KEY": ADMIN, "ZKELIG_REQUEST_TTL_S": "86400",  # proving them all takes minutes
-           "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000",  # the flood meets the proving queue, not the per-client limit
-           "ZKELIG_DEV_SETUP": "1"}  # the bench's keys are a single-party setup (service.keys.ensure_keys)
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--init", "--port", str(port),
-                             "--data-dir", data,
-                             "--workers", str(WORKERS)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/v1/ledger/key", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("service did not start")
+def start_server(data: str):
+    return start_service(data, ADMIN, WORKERS, {
+        "ZKELIG_REQUEST_TTL_S": "86400",  # proving them all takes minutes
+        "ZKELIG_HOLDER_RATE_PER_MINUTE": "1000000",  # the flood meets the proving queue, not the per-client limit
+    })
 
 
 def presentations(url: str, n: int, tag: str) -> tuple[ZkeligClient, list[tuple[str, dict]]]:

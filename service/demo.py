@@ -315,16 +315,12 @@ def run_demo(data_dir: Path | None = None) -> int:
         story.check(f"hospital: Alice is insured today (proof {p_ms:,.0f} ms)", "accepted", _decision(receipt), v_ms)
 
         claim = f"hospital-a/claims/{today.year}/claim-0042"
-        rid = ask(
-            hospital,
-            "hospital-a",
-            claim,
-            ["insurer-a"],
-            "reimbursable",
-            covered_plans=[3, ALICE_PLAN, 9],
-            claim_cents=120_000,
-            day=today - dt.timedelta(days=3),
-        )
+
+        def ask_claim() -> str:  # the same claim, asked twice: the second answer must be refused
+            return ask(hospital, "hospital-a", claim, ["insurer-a"], "reimbursable", covered_plans=[3, ALICE_PLAN, 9],
+                       claim_cents=120_000, day=today - dt.timedelta(days=3))
+
+        rid = ask_claim()
         receipt, p_ms, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
         story.check(
             f"hospital: claim 0042 is reimbursable under Alice's plan (proof {p_ms:,.0f} ms)",
@@ -333,16 +329,7 @@ def run_demo(data_dir: Path | None = None) -> int:
             v_ms,
         )
         claim_openings = [Opening.from_json(receipt["body"]["funds"])] if "funds" in receipt["body"] else []
-        rid = ask(
-            hospital,
-            "hospital-a",
-            claim,
-            ["insurer-a"],
-            "reimbursable",
-            covered_plans=[3, ALICE_PLAN, 9],
-            claim_cents=120_000,
-            day=today - dt.timedelta(days=3),
-        )
+        rid = ask_claim()
         receipt, _, v_ms = alice_answers(hospital, "hospital-a", rid, insurance_id)
         story.check(
             "hospital: the same claim submitted again (same nullifier)",

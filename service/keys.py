@@ -189,12 +189,21 @@ def generate_keys(
         )
     progress("writing the keys")
     directory.mkdir(parents=True, exist_ok=True)
+    provenance = (SINGLE_PARTY_WARNING if not contributors else
+                  f"single-party setup followed by {len(contributors)} verified contribution(s); "
+                  "sound if one contributor was honest")
+    transcript = {"initial": "single-party setup", "contributions": receipts}
+    return _write_keys(directory, circuit, (depth, q, m), pk, transcript, "single-party", provenance)
+
+
+def _write_keys(directory: Path, circuit, shape: tuple[int, int, int], pk: ProvingKey, transcript: dict, setup: str,
+                provenance: str) -> KeySet:
+    """Write the key files, then metadata.json last (with every file's digest): a directory without
+    it, or whose digests do not match, is never taken for keys."""
     write_zkey(directory / "circuit.zkey", pk)
     _write_atomic(directory / "verification_key.json", json.dumps(pk.vk.to_snarkjs(), indent=1).encode())
-    _write_atomic(
-        directory / "transcript.json",
-        json.dumps({"initial": "single-party setup", "contributions": receipts}, indent=1).encode(),
-    )
+    _write_atomic(directory / "transcript.json", json.dumps(transcript, indent=1).encode())
+    depth, q, m = shape
     metadata = {
         "circuit": circuit_name(depth, q, m),
         "depth": depth,
@@ -203,11 +212,8 @@ def generate_keys(
         "constraints": circuit.n_constraints,
         "public_inputs": list(PUBLIC_INPUTS),
         "r1cs_sha256": r1cs_digest(circuit.cs),
-        "setup": "single-party",
-        "provenance": SINGLE_PARTY_WARNING
-        if not contributors
-        else f"single-party setup followed by {len(contributors)} verified contribution(s); "
-        "sound if one contributor was honest",
+        "setup": setup,
+        "provenance": provenance,
         "key_digest": key_digest(pk),
         "vk_digest": vk_digest(pk.vk),
         "files": {name: _sha256_file(directory / name) for name in FILES},
@@ -270,26 +276,10 @@ def install_ceremony_keys(
             for c in report.contributions
         ],
     }
-    write_zkey(directory / "circuit.zkey", pk)
-    _write_atomic(directory / "verification_key.json", json.dumps(pk.vk.to_snarkjs(), indent=1).encode())
-    _write_atomic(directory / "transcript.json", json.dumps(transcript, indent=1).encode())
-    metadata = {
-        "circuit": circuit_name(depth, q, m),
-        "depth": depth,
-        "q": q,
-        "m": m,
-        "constraints": circuit.n_constraints,
-        "public_inputs": list(PUBLIC_INPUTS),
-        "r1cs_sha256": r1cs_digest(circuit.cs),
-        "setup": "ceremony",
-        "provenance": f"ceremony of {len(report.contributions)} contribution(s) on a Powers of Tau phase 1, "
-        "verified on installation; sound if one contributor (or the phase-1 ceremony's) was honest",
-        "key_digest": key_digest(pk),
-        "vk_digest": vk_digest(pk.vk),
-        "files": {name: _sha256_file(directory / name) for name in FILES},
-    }
-    _write_atomic(directory / "metadata.json", json.dumps(metadata, indent=1).encode())
-    return ensure_witness_program(KeySet(directory, metadata))
+    provenance = (f"ceremony of {len(report.contributions)} contribution(s) on a Powers of Tau phase 1, "
+                  "verified on installation; sound if one contributor (or the phase-1 ceremony's) was honest")
+    return ensure_witness_program(_write_keys(directory, circuit, (depth, q, m), pk, transcript, "ceremony",
+                                              provenance))
 
 
 def ensure_witness_program(keyset: KeySet, progress: Callable[[str], None] = lambda step: None) -> KeySet:
