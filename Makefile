@@ -23,7 +23,7 @@ test: $(STAMP) $(NODE_STAMP)
 	@bash tests/ensure_postgres.sh
 	@bash tests/ensure_chromium.sh
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: $(STAMP) $(NODE_STAMP)
 	@bash tests/ensure_postgres.sh
