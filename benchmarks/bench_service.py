@@ -41,7 +41,7 @@ from service.keys import ensure_keys
 
 ADMIN = secrets.token_urlsafe(32)  # the service refuses admin keys under 128 bits
 N_CLOSED, N_OPEN, RATE, CLIENTS, WORKERS = 400, 600, 300.0, 32, 2
-N_FLOODED, FLOOD_RATE, FLOOD_CLIENTS = 300, 100.0, 8
+N_FLOODED, FLOOD_RATE, FLOOD_CLIENTS = 600, 100.0, 8
 
 
 def start_server(data: str):
@@ -146,8 +146,7 @@ class ProvingFlood:
         return self
 
     def __exit__(self, *exc):
-        self._proc.stdin.close()  # end of input: the flood stops and reports what it was answered
-        out, _ = self._proc.communicate(timeout=600)
+        out, _ = self._proc.communicate(timeout=600)  # closes its input: the flood stops and reports
         self.statuses = json.loads(out)
 
 
