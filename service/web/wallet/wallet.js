@@ -7,7 +7,7 @@ import { api, ApiError } from "/web/shared/api.js";
 import { countdownWords, dateTimeWords, loadPresets, outcomeWords, requestWords } from "/web/shared/words.js";
 import { credentialWords, refusalSentence } from "./describe.js";
 import { collectPickup } from "./pickup.js";
-import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, refusalFor } from "./prove.js";
+import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, refusalFor, warmProver } from "./prove.js";
 import { qrSvg, readQrFromFile, scanWithCamera } from "./qr.js";
 import { BadBackup, backupText, createVault, hasVault, restoreBackup, unlockVault, WrongPassphrase } from "./store.js";
 
@@ -313,6 +313,14 @@ async function openRequest(requestId) {
     return refuseBeforeProving(`You cannot answer yes. ${why}`);
   }
   current.credential = usable;
+  // The holder reads this screen for a few seconds: get the prover ready meanwhile, so that the tap
+  // pays only for the proof. Only for a request this wallet can answer (no 13.5 MB download for a
+  // refusal), and nothing credential-specific is fetched before the holder consents.
+  // Not awaited: the screen is live meanwhile, and a tap before it is done waits for the same work.
+  document.body.dataset.prover = "warming";
+  warmProver().then((ready) => {
+    document.body.dataset.prover = ready ? "ready" : "failed"; // tests and the benchmark read this
+  });
 }
 
 const prove = guard(async () => {
