@@ -37,7 +37,7 @@ from zkcore.groth16 import write_wtns
 
 PASSPHRASE = "bench passphrase, long enough"
 # The wallet got its prover ready while the consent screen is shown (prove.js warmProver finished).
-WARMED = "['ready', 'failed'].includes(document.body.dataset.prover)"
+WARMED = "body[data-prover=ready], body[data-prover=failed]"
 # Whether this wallet has a warm-up to wait for (the benchmark also measures older pages, without one).
 WARMS = "import('/web/wallet/prove.js').then((m) => 'warmProver' in m)"
 CHROMIUM_ARGS = [
@@ -214,13 +214,14 @@ def main() -> None:
                 consent = time.perf_counter()
                 # the holder reads the consent screen while the prover gets ready (older pages: no warm-up)
                 if page.evaluate(WARMS):
-                    page.wait_for_function(WARMED, timeout=120_000)
+                    page.wait_for_selector(WARMED, state="attached", timeout=120_000)
                 warm = time.perf_counter() - consent
                 start = time.perf_counter()
                 page.get_by_role("button", name="Answer with a proof").click()
                 page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=300_000)
                 tap = time.perf_counter() - start
                 timings = page.evaluate("import('/web/wallet/prove.js').then((m) => ({...m.lastTimings}))")
+                timings["workers"] = page.evaluate("globalThis.curve_bn128?.tm.workers?.length ?? 0")
                 results[label] = {"tap_s": tap, "ready_s": warm, "bytes": relay.down, **timings}
             context.close()
         node_s = node_prove(url, registry, hospital, Path(data))
@@ -265,6 +266,7 @@ def main() -> None:
         f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
         f"second visit {mb(second['bytes'])}"
     )
+    print(f"snarkjs's worker threads: {first['workers']} (navigator.hardwareConcurrency in this Chromium)")
     print(json.dumps(results))
 
 

@@ -2,9 +2,10 @@
 // published artifacts (witness.js: digest-checked downloads and the witness program), the circuit's
 // inputs (inputs.js), the membership path from tiles (tiles.js) and Groth16 (snarkjs's browser build).
 //
-// What leaves the page while proving: requests for the proving artifacts (the same for everyone),
-// for the tiles that cover the credential's leaf (a range of 256 leaves, not the leaf; see tiles.js),
-// and the presentation itself (proof, public signals, issuer). Never the secret, attributes or leaf index.
+// What leaves the page: while the consent screen is shown, requests for the proving artifacts (the same
+// for everyone; warmProver); once the holder taps, for the tiles that cover the credential's leaf (a
+// range of 256 leaves, not the leaf; see tiles.js) and the presentation itself (proof, public signals,
+// issuer). Never the secret, attributes or leaf index.
 
 import { api } from "/web/shared/api.js";
 
