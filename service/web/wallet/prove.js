@@ -2,10 +2,11 @@
 // published artifacts (witness.js: digest-checked downloads and the witness program), the circuit's
 // inputs (inputs.js), the membership path from tiles (tiles.js) and Groth16 (snarkjs's browser build).
 //
-// What leaves the page: while the consent screen is shown, requests for the proving artifacts (the same
-// for everyone; warmProver); once the holder taps, for the tiles that cover the credential's leaf (a
-// range of 256 leaves, not the leaf; see tiles.js) and the presentation itself (proof, public signals,
-// issuer). Never the secret, attributes or leaf index.
+// What leaves the page: when a request's consent screen opens, requests for snarkjs and the proving
+// artifacts (the same for everyone, whether or not the holder can answer; warmProver); once the holder
+// taps, for the tiles that cover the credential's leaf (a range of 256 leaves, not the leaf; see
+// tiles.js) and the presentation itself (proof, public signals, issuer). Never the secret, attributes or
+// leaf index.
 
 import { api } from "/web/shared/api.js";
 
@@ -125,10 +126,10 @@ let warming = null;
 
 /**
  * Get the prover ready before the holder taps: the proving key (downloaded and digest-checked), the
- * witness program, snarkjs and its curve (wasm compiled, workers started). Called while the consent
- * screen is shown for a request the wallet can answer, so the tap pays only for the proof; what it
- * downloads is the same for everyone (no tile, nothing about the credential). Resolves to true when
- * ready, false when something failed: the tap then tries again and explains the failure in words.
+ * witness program, snarkjs and its curve (wasm compiled, workers started). Called when a consent screen
+ * opens, so the tap pays only for the proof; what it downloads is the same for everyone (no tile,
+ * nothing about the credential). Resolves to true when ready, false when something failed: the tap then
+ * tries again and explains the failure in words.
  */
 export function warmProver() {
   warming = warming || (async () => {
