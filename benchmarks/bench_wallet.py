@@ -5,9 +5,13 @@ a first visit and on a second visit (same browser profile: HTTP cache and the wa
 Bytes are counted on the wire by a loopback TCP relay between Chromium and the service (everything the
 service sent: headers, bodies, 304s), so the figure is what a phone's data plan would pay.
 A visit = open the request link, unlock, consent, prove, receipt; the first also creates the wallet and
-imports the credential (and downloads the proving key). The peer row is snarkjs in node on the same
-proving key and a witness of the same circuit, in the same run: on a loaded machine both slow down
-alike. Run once: `python benchmarks/bench_wallet.py`.
+imports the credential (and downloads the proving key). The wallet gets its prover ready while the
+consent screen is shown (prove.js warmProver: proving key, snarkjs, its curve and workers); the
+benchmark waits for that, as a holder reading the screen does, and reports it apart from the tap.
+The service's own provers warm up for a while after it starts listening: the benchmark waits until
+the service is idle, so that they do not compete with the browser for the cores. The peer row is
+snarkjs in node on the same proving key and a witness of the same circuit, in the same run: on a
+loaded machine both slow down alike. Run once: `python benchmarks/bench_wallet.py`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ from service.keys import ensure_keys
 from zkcore.groth16 import write_wtns
 
 PASSPHRASE = "bench passphrase, long enough"
+# The wallet got its prover ready while the consent screen is shown (prove.js warmProver finished).
+WARMED = "body[data-prover=ready], body[data-prover=failed]"
+# Whether this wallet has a warm-up to wait for (the benchmark also measures older pages, without one).
+WARMS = "import('/web/wallet/prove.js').then((m) => 'warmProver' in m)"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -41,6 +49,38 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by process `root` and its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # not a process, or it just ended
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    family = {root}
+    while grown := {pid for pid, parent in parents.items() if parent in family} - family:
+        family |= grown
+    return sum(used.get(pid, 0.0) for pid in family)
+
+
+def wait_until_idle(pid: int, timeout_s: float = 180) -> float:
+    """Wait until the service (with its prover children) uses under 5% of a core over 2 s; seconds waited."""
+    start = time.perf_counter()
+    before = cpu_seconds(pid)
+    while time.perf_counter() - start < timeout_s:
+        time.sleep(2)
+        now = cpu_seconds(pid)
+        if now - before < 0.1:
+            break
+        before = now
+    return time.perf_counter() - start
 
 
 class CountingRelay:
@@ -111,6 +151,7 @@ def main() -> None:
     data = tempfile.mkdtemp(prefix="zkelig-bench-wallet-")
     proc, url = start_server(data)
     try:
+        print(f"waited {wait_until_idle(proc.pid):.0f} s for the service to be idle")
         port = int(url.rsplit(":", 1)[1])
         relay = CountingRelay(port)
         base = f"http://127.0.0.1:{relay.port}"
@@ -170,12 +211,18 @@ def main() -> None:
                 else:
                     page.evaluate(f"location.hash = 'request={request['request_id']}'")
                 page.get_by_role("button", name="Answer with a proof").wait_for(timeout=60_000)
+                consent = time.perf_counter()
+                # the holder reads the consent screen while the prover gets ready (older pages: no warm-up)
+                if page.evaluate(WARMS):
+                    page.wait_for_selector(WARMED, state="attached", timeout=120_000)
+                warm = time.perf_counter() - consent  # what the holder had to wait beyond the screen's showing
                 start = time.perf_counter()
                 page.get_by_role("button", name="Answer with a proof").click()
                 page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=300_000)
                 tap = time.perf_counter() - start
                 timings = page.evaluate("import('/web/wallet/prove.js').then((m) => ({...m.lastTimings}))")
-                results[label] = {"tap_s": tap, "bytes": relay.down, **timings}
+                timings["workers"] = page.evaluate("globalThis.curve_bn128?.tm.workers?.length ?? 0")
+                results[label] = {"tap_s": tap, "ready_s": warm, "bytes": relay.down, **timings}
             context.close()
         node_s = node_prove(url, registry, hospital, Path(data))
     finally:
@@ -202,8 +249,16 @@ def main() -> None:
             node_s,
             f"second visit {second['proof_ms'] / 1000:.2f} s",
         ),
-        ("tap to receipt, first visit", first["tap_s"], "", None, "downloads the proving key; goal ≤ 3 s"),
-        ("tap to receipt, second visit", second["tap_s"], "", None, "artifacts from the service worker; goal ≤ 3 s"),
+        (
+            "prover warm-up, first visit",
+            first.get("warm_ms", 0) / 1000,
+            "",
+            None,
+            "while the consent screen is shown: proving key download, snarkjs, curve and workers",
+        ),
+        ("prover warm-up, second visit", second.get("warm_ms", 0) / 1000, "", None, "key from the service worker"),
+        ("tap to receipt, first visit", first["tap_s"], "", None, "goal ≤ 3 s"),
+        ("tap to receipt, second visit", second["tap_s"], "", None, "goal ≤ 3 s"),
         ("membership path from tiles", first["path_ms"] / 1000, "", None, ""),
     ]
     report("Phone wallet in headless Chromium (390×844), depth 20", rows)
@@ -211,6 +266,7 @@ def main() -> None:
         f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
         f"second visit {mb(second['bytes'])}"
     )
+    print(f"snarkjs's worker threads: {first['workers']} (navigator.hardwareConcurrency in this Chromium)")
     print(json.dumps(results))
 
 

@@ -211,6 +211,16 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         assert phone.page.get_by_text("Identity from civil-registry: born 12 May 1990").is_visible()
         phone.snap("consent")
 
+        # while the holder reads, the prover gets ready: the proving key, and snarkjs's curve with its
+        # worker threads; nothing about the credential (no tile) is fetched before the holder consents
+        phone.page.wait_for_selector("body[data-prover=ready]", timeout=120_000)
+        assert phone.sent.carrying("circuit.zkey")
+        assert not phone.sent.carrying("/tiles/")
+        threads = phone.page.evaluate("[globalThis.curve_bn128?.tm.workers?.length, navigator.hardwareConcurrency]")
+        assert threads[0] == threads[1] >= 1, threads
+        phone.page.evaluate("globalThis.curve_bn128.builtBeforeTheTap = true")
+        zkey_downloads = len(phone.sent.carrying("circuit.zkey"))
+
         started = time.perf_counter()
         phone.page.get_by_role("button", name="Answer with a proof").click()
         phone.page.get_by_role("heading", name="Making the proof on this phone").wait_for()
@@ -218,6 +228,10 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         phone.page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=120_000)
         tap_to_receipt = time.perf_counter() - started
         phone.snap("accepted")
+        # the proof used what was warmed: the same curve and workers, the proving key not fetched again
+        assert phone.page.evaluate("globalThis.curve_bn128?.builtBeforeTheTap === true")
+        assert len(phone.sent.carrying("circuit.zkey")) == zkey_downloads
+        assert phone.sent.carrying("/tiles/")
         assert "Saint Mary's Hospital now knows: yes, 18 or older" in phone.page.locator("#outcome").inner_text()
 
         # the same link again: refused before proving, in words
@@ -314,6 +328,11 @@ def test_under_age_lapsed_coverage_and_revoked_are_refused_in_words(actors, brow
         phone.page.get_by_text("You cannot answer yes. You are under 18").wait_for()
         assert phone.page.get_by_role("button", name="Answer with a proof").is_hidden()
         phone.snap("under-age")
+        # a holder who cannot answer downloads what one who can does (the prover's warm-up), so the
+        # service cannot tell them apart by what the consent screen fetched
+        phone.page.wait_for_selector("body[data-prover=ready]", timeout=120_000)
+        assert phone.sent.carrying("circuit.zkey")
+        assert not phone.sent.carrying("/tiles/")
 
         covered = actors["hospital"].create_request("hospital-a", "hospital-a/visits", ["insurer-a"], "insured_on")
         phone.goto(f"{url}/wallet#request={covered['request_id']}")

@@ -2,9 +2,11 @@
 // published artifacts (witness.js: digest-checked downloads and the witness program), the circuit's
 // inputs (inputs.js), the membership path from tiles (tiles.js) and Groth16 (snarkjs's browser build).
 //
-// What leaves the page while proving: requests for the proving artifacts (the same for everyone),
-// for the tiles that cover the credential's leaf (a range of 256 leaves, not the leaf; see tiles.js),
-// and the presentation itself (proof, public signals, issuer). Never the secret, attributes or leaf index.
+// What leaves the page: when a request's consent screen opens, requests for snarkjs and the proving
+// artifacts (the same for everyone, whether or not the holder can answer; warmProver); once the holder
+// taps, for the tiles that cover the credential's leaf (a range of 256 leaves, not the leaf; see
+// tiles.js) and the presentation itself (proof, public signals, issuer). Never the secret, attributes or
+// leaf index.
 
 import { api } from "/web/shared/api.js";
 
@@ -93,10 +95,55 @@ function loadSnarkjs() {
     const script = document.createElement("script");
     script.src = "/web/vendor/snarkjs/build/snarkjs.min.js";
     script.onload = () => resolve(self.snarkjs);
-    script.onerror = () => reject(new Refusal("The prover could not be loaded. Check the connection and try again."));
+    script.onerror = () => {
+      snarkjsLoaded = null;
+      script.remove();
+      reject(new Refusal("The prover could not be loaded. Check the connection and try again."));
+    };
     document.head.append(script);
   });
   return snarkjsLoaded;
+}
+
+let curveBuilding = null; // BN254's wasm and its worker threads, once per page
+
+// snarkjs builds the curve (compiles ffjavascript's wasm in one worker per core) inside every prove
+// unless one is already built: ffjavascript keeps the multi-threaded curve in globalThis.curve_bn128
+// and groth16.prove picks it up. Building it here, once, takes that cost off the holder's tap; and
+// the proof must wait for it, or a prove started mid-build would build a second set of workers.
+function curve() {
+  curveBuilding = curveBuilding || loadSnarkjs().then((snarkjs) => snarkjs.curves.getCurveFromName("bn128"));
+  return curveBuilding.catch((err) => {
+    curveBuilding = null;
+    throw err;
+  });
+}
+
+/** Timings of the last warm-up and proof (ms), for the benchmark. */
+export const lastTimings = {};
+
+let warming = null;
+
+/**
+ * Get the prover ready before the holder taps: the proving key (downloaded and digest-checked), the
+ * witness program, snarkjs and its curve (wasm compiled, workers started). Called when a consent screen
+ * opens, so the tap pays only for the proof; what it downloads is the same for everyone (no tile,
+ * nothing about the credential). Resolves to true when ready, false when something failed: the tap then
+ * tries again and explains the failure in words.
+ */
+export function warmProver() {
+  warming = warming || (async () => {
+    const t0 = performance.now();
+    try {
+      await Promise.all([provingKey(), witnessProgram(), curve(), inputsModule(), tilesModule()]);
+    } catch {
+      warming = null;
+      return false;
+    }
+    lastTimings.warm_ms = performance.now() - t0;
+    return true;
+  })();
+  return warming;
 }
 
 // --- the holder's identity and credentials ---
@@ -170,9 +217,6 @@ async function membershipPath(credential, witness, program) {
   return path;
 }
 
-/** Timings of the last proof (ms), for the benchmark. */
-export const lastTimings = {};
-
 /**
  * Prove that `credential` answers the request in `view` and return the presentation to submit.
  * onStep(fraction, words) reports progress. Throws Refusal (in words) when it cannot be answered.
@@ -182,7 +226,7 @@ export async function proveRequest({ view, credential, secret, onStep }) {
   const request = view.request;
   onStep(0.02, "Getting the prover ready…");
   const [snarkjs, zkey, program, witness, inputs] = await Promise.all([loadSnarkjs(), provingKey(), witnessProgram(),
-    witnessModule(), inputsModule()]);
+    witnessModule(), inputsModule(), curve()]);
   const t1 = performance.now();
   onStep(0.35, "Finding your credential in the issuer's register, without saying which one…");
   const path = await membershipPath(credential, witness, program);

@@ -7,7 +7,7 @@ import { api, ApiError } from "/web/shared/api.js";
 import { countdownWords, dateTimeWords, loadPresets, outcomeWords, requestWords } from "/web/shared/words.js";
 import { credentialWords, refusalSentence } from "./describe.js";
 import { collectPickup } from "./pickup.js";
-import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, refusalFor } from "./prove.js";
+import { checkCredential, idCommitment, newSecret, proveRequest, Refusal, refusalFor, warmProver } from "./prove.js";
 import { qrSvg, readQrFromFile, scanWithCamera } from "./qr.js";
 import { BadBackup, backupText, createVault, hasVault, restoreBackup, unlockVault, WrongPassphrase } from "./store.js";
 
@@ -295,6 +295,7 @@ async function openRequest(requestId) {
   show("consent");
   if (expires <= Date.now()) return refuseBeforeProving("This request has expired. Ask for a new one.");
   if (view.answered) return refuseBeforeProving("This request was already answered. Each request is answered once.");
+  warmUp();
   const candidates = vault.content.credentials.map((c) => c.credential)
     .filter((c) => c.schema === view.request.schema);
   if (!candidates.length) {
@@ -313,6 +314,20 @@ async function openRequest(requestId) {
     return refuseBeforeProving(`You cannot answer yes. ${why}`);
   }
   current.credential = usable;
+}
+
+/**
+ * The holder reads the consent screen for a few seconds: get the prover ready meanwhile (prove.js
+ * warmProver), so that the tap pays only for the proof. Started for every open request, before the
+ * wallet looks at its credentials: the downloads are then the same whether the holder can answer or
+ * not, and the service learns nothing from them. Not awaited: the screen stays live, and a tap before
+ * it is done waits for the same work.
+ */
+function warmUp() {
+  document.body.dataset.prover = "warming";
+  warmProver().then((ready) => {
+    document.body.dataset.prover = ready ? "ready" : "failed"; // tests and the benchmark read this
+  });
 }
 
 const prove = guard(async () => {
