@@ -28,13 +28,11 @@ from zkcore.poseidon import poseidon
 from zkcore.r1cs import LinearCombination
 
 from .credentials import SLOT_BITS, SLOTS, check_slot_value
+from .defaults import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q  # noqa: F401 - the circuit's default shape, re-exported
 from .dsl import API, Circuit, CompiledCircuit, Public, Secret
 from .gadgets import merkle_root
 from .gadgets import poseidon as poseidon_gadget
 
-DEFAULT_DEPTH = 20
-DEFAULT_Q = 4
-DEFAULT_M = 8
 PUBLIC_INPUTS = ("nullifier", "root", "schema_id", "queries_hash", "today", "scope", "challenge")
 _OP_BITS = 4
 _SLOT_INDEX_BITS = 3

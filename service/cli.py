@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
-from circuits.credential_query import DEFAULT_DEPTH
+from circuits.defaults import DEFAULT_DEPTH
 
-from .cli_actors import admin_app, issuer_app, verifier_app
 from .cli_audit import audit_command
 from .cli_ceremony import ceremony_app
 from .cli_funds import funds_app
@@ -24,9 +24,33 @@ app = typer.Typer(
 )
 app.add_typer(groth16_app, name="groth16")
 app.command("audit")(audit_command)
-app.add_typer(admin_app, name="admin")
-app.add_typer(issuer_app, name="issuer")
-app.add_typer(verifier_app, name="verifier")
+
+
+class _ActorGroup(TyperGroup):
+    """`zkelig admin|issuer|verifier`: listed with their help at once, their commands loaded from
+    service/cli_actors.py only when one of them is asked for (that module loads the preset table,
+    and with it numba: half a second that every other command, and `zkelig --help`, would pay)."""
+
+    _group = None
+
+    def _loaded(self):
+        if self._group is None:
+            from . import cli_actors
+
+            self._group = typer.main.get_command(getattr(cli_actors, f"{self.name}_app"))
+        return self._group
+
+    def list_commands(self, ctx):
+        return self._loaded().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._loaded().get_command(ctx, name)
+
+
+for _name, _help in (("admin", "API keys and issuer registration (admin key)."),
+                     ("issuer", "Issue and revoke credentials (issuer key)."),
+                     ("verifier", "Proof requests and presentations (verifier key).")):
+    app.add_typer(typer.Typer(cls=_ActorGroup, no_args_is_help=True, rich_markup_mode=None), name=_name, help=_help)
 app.add_typer(funds_app, name="funds")
 app.add_typer(receipt_app, name="receipt")
 app.add_typer(ceremony_app, name="ceremony")

@@ -18,13 +18,10 @@ import typer
 
 from circuits.requests import PRESETS
 
-admin_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="API keys and issuer registration (admin key)."
-)
-issuer_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Issue and revoke credentials (issuer key).")
-verifier_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Proof requests and presentations (verifier key)."
-)
+# The groups' own help is in service/cli.py, which lists them without loading this module.
+admin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+issuer_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+verifier_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 
 URL = typer.Option("http://127.0.0.1:8000", envvar="ZKELIG_URL", help="service base URL")
 API_KEY = typer.Option(..., envvar="ZKELIG_API_KEY", help="API key for this role")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from circuits.credential_query import DEFAULT_DEPTH
+from circuits.defaults import DEFAULT_DEPTH
 
 from .cli_errors import connection_problem, fail
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import typer
 
-from circuits.credential_query import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q
+from circuits.defaults import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q
 
 ceremony_app = typer.Typer(no_args_is_help=True, help="A multi-party trusted setup (snarkjs-compatible phase 2).")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from circuits.credential_query import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q
+from circuits.defaults import DEFAULT_DEPTH, DEFAULT_M, DEFAULT_Q
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "ZKELIG_"

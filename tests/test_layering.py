@@ -146,3 +146,14 @@ def test_the_state_is_reached_only_through_deps():
         assert "state=Depends(" not in text.replace(" ", ""), path.relative_to(ROOT)
         if path.name != "deps.py":
             assert ".state.zk" not in text, path.relative_to(ROOT)
+
+
+def test_the_command_line_starts_without_numba():
+    """`zkelig --help`, and every command that neither proves nor reads keys, parse their arguments
+    without loading numba (half a second of CPU): the actor groups load on demand, the circuit's
+    default shape comes from circuits.defaults."""
+    heavy = ("numba", "numpy", "circuits.requests", "circuits.credential_query")
+    code = f"import sys, service.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
