@@ -382,6 +382,7 @@ async function start() {
       $("sign-in-error").textContent = err.message;
     }
   });
+  $("sign-in").querySelector("button").disabled = false; // only now would a click be handled here
   $("sign-out").addEventListener("click", signOut);
   $("ask").addEventListener("submit", ask);
   $("download").addEventListener("click", () => desk.current && desk.current.receipt && download(desk.current.receipt));
