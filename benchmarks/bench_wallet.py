@@ -1,6 +1,8 @@
 """The phone wallet in headless Chromium (390×844) against `zkelig serve --workers 2` on loopback:
 witness time, proof time and tap-to-receipt time at depth 20, and the bytes the browser downloaded on
-a first visit and on a second visit (same browser profile: HTTP cache and the wallet's service worker).
+a first visit and on later visits (same browser profile: HTTP cache and the wallet's service worker);
+later visits are SECOND_VISITS new pages, reported as medians. Tap to receipt is timed by the page
+(prove.js lastTimings.tap_ms): from the tap's input event to the frame that shows the receipt.
 
 Bytes are counted on the wire by a loopback TCP relay between Chromium and the service (everything the
 service sent: headers, bodies, 304s), so the figure is what a phone's data plan would pay.
@@ -20,6 +22,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -36,6 +39,7 @@ from service.keys import ensure_keys
 from zkcore.groth16 import write_wtns
 
 PASSPHRASE = "bench passphrase, long enough"
+SECOND_VISITS = 5  # visits after the first, each a new page on the same profile: their medians are reported
 # The wallet got its prover ready while the consent screen is shown (prove.js warmProver finished).
 WARMED = "body[data-prover=ready], body[data-prover=failed]"
 # Whether this wallet has a warm-up to wait for (the benchmark also measures older pages, without one).
@@ -195,12 +199,12 @@ def main() -> None:
             page.get_by_label("From a file").set_input_files(str(file))
             page.get_by_text("born 12 May 1990").wait_for()
 
-            results = {}
-            for label in ("first", "second"):
+            visits = []
+            for n in range(1 + SECOND_VISITS):
                 request = hospital.create_request(
-                    "hospital-a", f"hospital-a/bench-{label}", ["civil-registry"], "age_at_least", years=18
+                    "hospital-a", f"hospital-a/bench-{n}", ["civil-registry"], "age_at_least", years=18
                 )
-                if label == "second":  # a new visit: the page closed, the profile (caches) kept
+                if n:  # a new visit: the page closed, the profile (caches) kept
                     page.close()
                     page = context.new_page()
                     relay.down = 0
@@ -220,54 +224,55 @@ def main() -> None:
                 page.get_by_role("button", name="Answer with a proof").click()
                 page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=300_000)
                 tap = time.perf_counter() - start
+                page.wait_for_function("import('/web/wallet/prove.js').then((m) => 'tap_ms' in m.lastTimings)")
                 timings = page.evaluate("import('/web/wallet/prove.js').then((m) => ({...m.lastTimings}))")
                 timings["workers"] = page.evaluate("globalThis.curve_bn128?.tm.workers?.length ?? 0")
-                results[label] = {"tap_s": tap, "ready_s": warm, "bytes": relay.down, **timings}
+                visits.append({"tap_wall_s": tap, "ready_s": warm, "bytes": relay.down, **timings})
             context.close()
         node_s = node_prove(url, registry, hospital, Path(data))
     finally:
         proc.terminate()
         proc.wait(30)
 
-    first, second = results["first"], results["second"]
+    first, again = visits[0], visits[1:]
+
+    def second(key: str) -> float:
+        return statistics.median(v[key] for v in again)
+
+    def spread(key: str, scale: float = 1e-3, unit: str = "s") -> str:
+        xs = [v[key] * scale for v in again]
+        return f"{min(xs):.2f}–{max(xs):.2f} {unit}"
 
     def mb(n: int) -> str:
         return f"{n / 1e6:.2f} MB"
 
+    later = f"visits 2–{1 + SECOND_VISITS}"
     rows = [
-        (
-            "witness (witness.js, depth 20)",
-            first["witness_ms"] / 1000,
-            "",
-            None,
-            f"second visit {second['witness_ms']:.0f} ms",
-        ),
-        (
-            "proof (snarkjs in Chromium)",
-            first["proof_ms"] / 1000,
-            "snarkjs 0.7.6 in node",
-            node_s,
-            f"second visit {second['proof_ms'] / 1000:.2f} s",
-        ),
-        (
-            "prover warm-up, first visit",
-            first.get("warm_ms", 0) / 1000,
-            "",
-            None,
-            "while the consent screen is shown: proving key download, snarkjs, curve and workers",
-        ),
-        ("prover warm-up, second visit", second.get("warm_ms", 0) / 1000, "", None, "key from the service worker"),
-        ("tap to receipt, first visit", first["tap_s"], "", None, "goal ≤ 3 s"),
-        ("tap to receipt, second visit", second["tap_s"], "", None, "goal ≤ 3 s"),
-        ("membership path from tiles", first["path_ms"] / 1000, "", None, ""),
+        ("witness (witness.js, depth 20)", first["witness_ms"] / 1000, "", None,
+         f"{later}: median {second('witness_ms'):.0f} ms"),
+        ("proof (snarkjs in Chromium), first visit", first["proof_ms"] / 1000, "snarkjs 0.7.6 in node", node_s, ""),
+        ("proof, later visits (median)", second("proof_ms") / 1000, "snarkjs 0.7.6 in node", node_s,
+         f"{later}: {spread('proof_ms')}"),
+        ("prover warm-up, first visit", first.get("warm_ms", 0) / 1000, "", None,
+         "while the consent screen is shown: proving key download, snarkjs, curve and workers"),
+        ("prover warm-up, later visits (median)", second("warm_ms") / 1000, "", None, "key from the service worker"),
+        ("tap to receipt, first visit", first["tap_ms"] / 1000, "", None,
+         f"goal ≤ 3 s; from the tap's input event to the frame showing the receipt "
+         f"(Playwright's click to text seen: {first['tap_wall_s']:.2f} s)"),
+        ("tap to receipt, later visits (median)", second("tap_ms") / 1000, "", None,
+         f"goal ≤ 3 s; {later}: {spread('tap_ms')}"),
+        ("membership path from tiles", first["path_ms"] / 1000, "", None,
+         f"{later}: median {second('path_ms'):.0f} ms"),
+        ("submit, verify and receipt (service)", first["submit_ms"] / 1000, "", None,
+         f"{later}: median {second('submit_ms'):.0f} ms"),
     ]
     report("Phone wallet in headless Chromium (390×844), depth 20", rows)
     print(
         f"bytes downloaded: first visit {mb(first['bytes'])} (wallet created, credential imported, one proof), "
-        f"second visit {mb(second['bytes'])}"
+        f"later visits median {mb(second('bytes'))}"
     )
     print(f"snarkjs's worker threads: {first['workers']} (navigator.hardwareConcurrency in this Chromium)")
-    print(json.dumps(results))
+    print(json.dumps(visits))
 
 
 if __name__ == "__main__":

@@ -202,6 +202,18 @@ class API:
         self._implied(a, b, out, name)
         return out
 
+    def as_wire(self, x, name: str) -> Value:
+        """x itself as one wire (a constant stays a constant): the linear constraint 0·0 = x − wire
+        keeps x in C, where a zkey stores no coefficients. Inside a fused gadget only."""
+        x = LinearCombination.of(x)
+        if x.constant_value() is not None:
+            return x
+        if not self._fusing:
+            raise RuntimeError("as_wire outside a fused gadget would need a hint: use one")
+        out = LinearCombination.wire(self.cs.new_wire())
+        self._implied(0, 0, x - out, name)
+        return out
+
     def hint(self, fn: Callable[..., int], *inputs) -> Value:
         """A new wire whose value fn(values of inputs) computes; it means nothing until constrained.
 
@@ -235,7 +247,8 @@ class API:
     # --- assertions ---
 
     def assert_equal(self, a, b, name: str = "assert_equal") -> None:
-        self.cs.add(LinearCombination.of(a) - b, 1, 0, name)
+        # 0·0 = a − b: a linear constraint keeps its terms in C, which costs a zkey nothing
+        self.cs.add(0, 0, LinearCombination.of(a) - b, name)
 
     def assert_bool(self, a, name: str = "assert_bool") -> None:
         a = LinearCombination.of(a)

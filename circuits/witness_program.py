@@ -4,9 +4,9 @@ compute a witness without sending anything to the server.
 Two JSON files (UTF-8, no insignificant whitespace, keys sorted: the same circuit always gives
 the same bytes, hence the same sha256, recorded in the keys' metadata.json):
 
-witness_program.json, format "zkelig-witness-program", version 1:
+witness_program.json, format "zkelig-witness-program", version 2:
 
-    {"format": "zkelig-witness-program", "version": 1,
+    {"format": "zkelig-witness-program", "version": 2,
      "circuit": "credential-query-d20-q4-m8",    the keys directory it belongs to
      "field": "2188…617",                        r, decimal: every value is in [0, r)
      "wires": 9081,                              witness length, wire 0 = 1 included
@@ -22,11 +22,14 @@ witness_program.json, format "zkelig-witness-program", version 1:
            "bits"     params [n], inputs [x]: the n low bits of x, least significant first
            "inverse"  inputs [x]: 1/x, or 0 when x = 0
            "is_zero"  inputs [x]: 1 if x = 0 else 0
-           "poseidon" params [constant_mask], inputs the t − 1 hashed words: one permutation of
-                      [0, *words] with circomlib's constants for width t, emitting x², x⁴, x⁵ of
+           "poseidon" params [constant_mask, every], inputs the t − 1 hashed words: one permutation
+                      of [0, *words] with circomlib's constants for width t, emitting x², x⁴, x⁵ of
                       every S-box in round then cell order, except S-boxes of state cells that are
                       constants (bit i of constant_mask: cell i was a constant at compile time; all
                       cells stop being constants after the first linear layer unless all were);
+                      after the S-box of partial round p (counted from 0) with (p + 1) % every = 0,
+                      also cells 1..t − 1 (non-constant ones) as they are then (every = 0: never);
+                      version 1 had no `every`;
      "checks": [[k, name, a, b, c], …]
          the constraints a·b = c (number k of the R1CS, its name) that the ops do not imply;
          an interpreter checks them in order and refuses the witness at the first that fails,
@@ -51,7 +54,7 @@ from zkcore.poseidon_params import poseidon_params
 
 from .dsl import CompiledCircuit
 
-FORMAT, VERSION = "zkelig-witness-program", 1
+FORMAT, VERSION = "zkelig-witness-program", 2
 CONSTANTS_FORMAT, CONSTANTS_VERSION = "zkelig-poseidon-constants", 1
 PROGRAM_FILE, CONSTANTS_FILE = "witness_program.json", "poseidon_constants.json"
 ARTIFACT_FILES = (PROGRAM_FILE, CONSTANTS_FILE)

@@ -6,6 +6,7 @@ import pytest
 
 from circuits.dsl import Circuit, Public, Secret
 from circuits.gadgets import merkle_root, poseidon
+from circuits.gadgets.poseidon import checkpoint_interval
 from zkcore.errors import Unsatisfied
 from zkcore.merkle import PoseidonTree
 from zkcore.params import R
@@ -36,8 +37,18 @@ def test_poseidon_gadget_equals_native(n):
 
 def test_poseidon_gadget_cost():
     # width 3: (8·3 + 57) S-boxes × 3 constraints, less the first capacity S-box (a constant,
-    # folded), plus the final equality: circomlib's Poseidon(2) is 240 constraints too.
-    assert hash_circuit(2).n_constraints == (8 * 3 + 57) * 3 - 3 + 1 == 241
+    # folded), cells 1 and 2 made wires after every 10th of the 57 partial rounds, and the final
+    # equality (circomlib's Poseidon(2) is 240 constraints: the S-boxes alone)
+    assert checkpoint_interval(3) == 10
+    assert hash_circuit(2).n_constraints == (8 * 3 + 57) * 3 - 3 + 57 // 10 * 2 + 1 == 251
+
+
+def test_poseidon_gadget_keeps_a_and_b_sparse():
+    # A and B coefficients are what snarkjs on a phone pays for one by one; a zkey stores none for C
+    cs = hash_circuit(2).cs
+    checkpoints = [abc for abc, name in zip(cs.constraints, cs.names) if name.endswith(": checkpoint")]
+    assert len(checkpoints) == 10 and all(not a.terms and not b.terms for a, b, _ in checkpoints)
+    assert sum(len(a.terms) + len(b.terms) for a, b, _ in cs.constraints) < 2_000  # 6,492 without checkpoints
 
 
 DEPTH = 6

@@ -136,7 +136,7 @@ def test_exported_program_is_deterministic_documented_and_compact():
     files = wp.export(circuit, "credential-query-d3-q4-m8")
     assert files == wp.export(circuit, "credential-query-d3-q4-m8")
     program = json.loads(files[wp.PROGRAM_FILE])
-    assert program["format"] == wp.FORMAT and program["version"] == 1
+    assert program["format"] == wp.FORMAT and program["version"] == 2
     assert program["wires"] == circuit.cs.n_wires and program["public"] == 7
     assert {op[0] for op in program["ops"]} == {"mul", "bits", "inverse", "is_zero", "poseidon"}
     assert sum(op[1] for op in program["ops"]) + 1 + sum(n or 1 for _, _, n in program["inputs"]) == program["wires"]

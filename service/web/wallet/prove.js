@@ -119,7 +119,7 @@ function curve() {
   });
 }
 
-/** Timings of the last warm-up and proof (ms), for the benchmark. */
+/** Timings (ms) of the last warm-up and proof, and of the submission after it (wallet.js), for the benchmark. */
 export const lastTimings = {};
 
 let warming = null;

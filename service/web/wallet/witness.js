@@ -13,7 +13,8 @@
 
 const FORMAT = "zkelig-witness-program";
 const CONSTANTS_FORMAT = "zkelig-poseidon-constants";
-const VERSION = 1;
+const VERSION = 2;  // of the program; its Poseidon constants are at version 1
+const CONSTANTS_VERSION = 1;
 
 export class InvalidInput extends Error {
   constructor(message) { super(message); this.name = "InvalidInput"; }
@@ -99,8 +100,8 @@ function linear(flat, r, wires) {
 }
 
 function parseConstants(obj, r) {
-  if (obj.format !== CONSTANTS_FORMAT || obj.version !== VERSION || BigInt(obj.field) !== r) {
-    throw new BadArtifact(`expected ${CONSTANTS_FORMAT} version ${VERSION} over the program's field`);
+  if (obj.format !== CONSTANTS_FORMAT || obj.version !== CONSTANTS_VERSION || BigInt(obj.field) !== r) {
+    throw new BadArtifact(`expected ${CONSTANTS_FORMAT} version ${CONSTANTS_VERSION} over the program's field`);
   }
   const widths = new Map();
   for (const [key, w] of Object.entries(obj.widths)) {
@@ -218,7 +219,8 @@ function inverse(x, r) {
 }
 
 function permutation(spec, state, r, wires) {
-  // wires: null to skip recording (plain hashing), else {out: [], constant: bool[]}
+  // wires: null to skip recording (plain hashing), else {out: [], constant: bool[], every}: every
+  // `every`-th partial round also emits cells 1..t − 1 after its S-box (checkpoints)
   const { t, full, partial, constants, mds } = spec;
   const half = full / 2;
   let s = state.slice();
@@ -232,6 +234,10 @@ function permutation(spec, state, r, wires) {
       const x4 = (x2 * x2) % r;
       s[i] = (x4 * x) % r;
       if (wires && !wires.constant[i]) wires.out.push(x2, x4, s[i]);
+    }
+    const partialRound = round - half;
+    if (wires && cells === 1 && wires.every > 0 && (partialRound + 1) % wires.every === 0) {
+      for (let i = 1; i < t; i++) if (!wires.constant[i]) wires.out.push(s[i] % r);
     }
     const mixed = new Array(t);
     for (let j = 0; j < t; j++) {
@@ -255,11 +261,11 @@ const HINTS = {
   },
   inverse: ([x], _params, { r }) => [x === 0n ? 0n : inverse(x, r)],
   is_zero: ([x]) => [x === 0n ? 1n : 0n],
-  poseidon: (words, [mask], { r, poseidon }) => {
+  poseidon: (words, [mask, every], { r, poseidon }) => {
     const spec = poseidon.get(words.length + 1);
     if (!spec) throw new BadArtifact(`no Poseidon constants for width ${words.length + 1}`);
     const constant = Array.from({ length: spec.t }, (_, i) => ((mask >> i) & 1) === 1);
-    const wires = { out: [], constant };
+    const wires = { out: [], constant, every };
     permutation(spec, [0n, ...words], r, wires);
     return wires.out;
   },
