@@ -51,6 +51,31 @@ def test_poseidon_gadget_keeps_a_and_b_sparse():
     assert sum(len(a.terms) + len(b.terms) for a, b, _ in cs.constraints) < 2_000  # 6,492 without checkpoints
 
 
+def test_a_forged_checkpoint_wire_breaks_its_constraint():
+    # the witness program computes checkpoints without checking them: the R1CS alone must pin them
+    compiled = hash_circuit(2)
+    cs = compiled.cs
+    xs = [3, 5]
+    w = compiled.witness(digest=native_poseidon(xs), xs=xs)
+    cs.check(w)
+    k = next(k for k, name in enumerate(cs.names) if name.endswith(": checkpoint"))
+    wire = max(cs.constraints[k][2].terms)  # the checkpoint's own wire, the newest in its combination
+    forged = list(w)
+    forged[wire] = (forged[wire] + 1) % R
+    assert cs.first_unsatisfied(forged) == k
+
+
+def test_as_wire_is_for_fused_gadgets_only():
+    class Loose(Circuit):
+        x: Secret
+
+        def define(self, api):
+            api.as_wire(self.x + 1, "loose")
+
+    with pytest.raises(RuntimeError, match="fused"):
+        Loose.compile()
+
+
 DEPTH = 6
 
 
