@@ -118,6 +118,36 @@ def test_ntt_split_across_cores_matches_the_python_transform(log_n):
     assert np.array_equal(poly.intt(evals, log_n), mont)
 
 
+def test_the_quotient_transforms_of_a_stack_match_the_python_transform():
+    # the rows are transformed together; each must come out as its own inverse transform, coset
+    # shift and transform, written with Python ints
+    from zkcore import field
+
+    log_n, rng = 12, random.Random(12)
+    n, w, shift = 1 << log_n, poly.root_of_unity(log_n), poly.root_of_unity(log_n + 1)
+    rows = [[rng.randrange(R) for _ in range(n)] for _ in range(3)]
+    stack = np.stack([field.to_montgomery(field.ints_to_array(row), R) for row in rows])
+    out = poly.coset_from_evaluations(stack, log_n, shift)
+    n_inv = pow(n, -1, R)
+    for row, got in zip(rows, out):
+        coefficients = [c * n_inv % R for c in _python_ntt(row, pow(w, -1, R))]
+        shifted = [c * pow(shift, j, R) % R for j, c in enumerate(coefficients)]
+        assert field.array_to_ints(field.from_montgomery(got, R)) == _python_ntt(shifted, w)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_ntt_cut_in_parts_matches_the_python_transform(parts):
+    from zkcore import field
+    from zkcore.kernels import ntt as kntt
+
+    log_n, rng = 10, random.Random(parts)
+    rows = [[rng.randrange(R) for _ in range(1 << log_n)] for _ in range(2)]
+    stack = np.stack([field.to_montgomery(field.ints_to_array(row), R) for row in rows])
+    kntt.ntt_many(stack, poly._twiddles(log_n, False), parts)
+    for row, got in zip(rows, stack):
+        assert field.array_to_ints(field.from_montgomery(got, R)) == _python_ntt(row, poly.root_of_unity(log_n))
+
+
 def test_snarkjs_verifies_our_proof_and_cli_round_trip(workload, node_modules, tmp_path):
     folder, _, _ = workload
     proof, public = tmp_path / "proof.json", tmp_path / "public.json"

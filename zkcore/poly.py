@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from . import field
@@ -51,17 +52,26 @@ def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
     return field.to_montgomery(field.ints_to_array(powers), R)
 
 
+def _transform(stack: np.ndarray, log_n: int, inverse: bool) -> None:
+    """ntt_many on a (k, n, 4) stack, each row cut for the cores only if the rows do not already
+    keep them busy: cutting costs the cores a meeting per stage of the last log₂(parts)."""
+    parts = 1
+    while stack.shape[0] * parts * 2 <= numba.get_num_threads() and (1 << log_n) // (parts * 2) >= 2048:
+        parts *= 2
+    kntt.ntt_many(stack, _twiddles(log_n, inverse), parts)
+
+
 def ntt(values: np.ndarray, log_n: int) -> np.ndarray:
     """Evaluations on ⟨ω⟩ of the polynomial with coefficients `values` ((n, 4) Montgomery)."""
     out = values.copy()
-    kntt.ntt_inplace(out, _twiddles(log_n, False))
+    _transform(out[None], log_n, False)
     return out
 
 
 def intt(values: np.ndarray, log_n: int) -> np.ndarray:
     """Coefficients of the polynomial with evaluations `values` on ⟨ω⟩."""
     out = values.copy()
-    kntt.ntt_inplace(out, _twiddles(log_n, True))
+    _transform(out[None], log_n, True)
     n_inv = pow(1 << log_n, -1, R)
     kntt.scale_by_powers(out, _mont(n_inv), _mont(1))
     return out
@@ -71,5 +81,18 @@ def coset_evaluations(coefficients: np.ndarray, log_n: int, shift: int) -> np.nd
     """Evaluations of the polynomial at shift·ω^i."""
     scaled = coefficients.copy()
     kntt.scale_by_powers(scaled, _mont(1), _mont(shift))
-    kntt.ntt_inplace(scaled, _twiddles(log_n, False))
+    _transform(scaled[None], log_n, False)
     return scaled
+
+
+def coset_from_evaluations(evaluations: np.ndarray, log_n: int, shift: int) -> np.ndarray:
+    """Evaluations at shift·ω^i of the polynomials whose evaluations on ⟨ω⟩ are the rows of
+    `evaluations` ((k, n, 4)): coset_evaluations(intt(row)) for every row, the rows transformed
+    together (the rows themselves are the cores' tasks, see _transform)."""
+    out = evaluations.copy()
+    _transform(out, log_n, True)
+    n_inv = pow(1 << log_n, -1, R)
+    for row in out:  # the inverse's 1/n and the coset's shift in one pass
+        kntt.scale_by_powers(row, _mont(n_inv), _mont(shift))
+    _transform(out, log_n, False)
+    return out

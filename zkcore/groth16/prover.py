@@ -85,8 +85,8 @@ def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
     b_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 1, n)
     c_t = kntt.pointwise_mul_sub(a_t, b_t, np.zeros_like(a_t))
     shift = poly.root_of_unity(pk.log_domain + 1)
-    odd = [poly.coset_evaluations(poly.intt(x, pk.log_domain), pk.log_domain, shift) for x in (a_t, b_t, c_t)]
-    return field.from_montgomery(kntt.pointwise_mul_sub(*odd), R)
+    odd = poly.coset_from_evaluations(np.stack((a_t, b_t, c_t)), pk.log_domain, shift)
+    return field.from_montgomery(kntt.pointwise_mul_sub(odd[0], odd[1], odd[2]), R)
 
 
 def create_proof(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
