@@ -9,7 +9,7 @@ witness_program.json, format "zkelig-witness-program", version 2:
     {"format": "zkelig-witness-program", "version": 2,
      "circuit": "credential-query-d20-q4-m8",    the keys directory it belongs to
      "field": "2188…617",                        r, decimal: every value is in [0, r)
-     "wires": 9081,                              witness length, wire 0 = 1 included
+     "wires": 9405,                              witness length, wire 0 = 1 included
      "public": 7,                                wires 1..public are the public inputs
      "inputs": [[name, "public" | "secret", n | null], …]
          declaration order; wires are given to public inputs first, then secret ones, each
