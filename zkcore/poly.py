@@ -53,10 +53,11 @@ def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
 
 
 def _transform(stack: np.ndarray, log_n: int, inverse: bool) -> None:
-    """ntt_many on a (k, n, 4) stack, each row cut for the cores only if the rows do not already
-    keep them busy: cutting costs the cores a meeting per stage of the last log₂(parts)."""
-    parts = 1
-    while stack.shape[0] * parts * 2 <= numba.get_num_threads() and (1 << log_n) // (parts * 2) >= 2048:
+    """ntt_many on a (k, n, 4) stack, its rows cut until the tasks share out evenly over the cores
+    (or are many; blocks of 2,048 elements at least): each cut costs the cores one more meeting,
+    an idle core costs more (3 rows of 8,192 on 2 cores: 6.7 ms uncut, 4.2 ms in halves)."""
+    threads, tasks, parts = numba.get_num_threads(), stack.shape[0], 1
+    while (tasks * parts) % threads and tasks * parts < 4 * threads and (1 << log_n) // (parts * 2) >= 2048:
         parts *= 2
     kntt.ntt_many(stack, _twiddles(log_n, inverse), parts)
 
