@@ -2,9 +2,9 @@
 audited by us and by `snarkjs zkey verify`; keys tied to their circuit; single-party keys refused.
 
 The prepared .ptau is made once with snarkjs (`powersoftau new / contribute / prepare phase2`, a
-minute or two on two cores at power 11) and kept in .zkelig/ptau, like the keys in .zkelig/keys. The
+minute or two on two cores at power 12) and kept in .zkelig/ptau, like the keys in .zkelig/keys. The
 ptau and the ceremony are made once per session and shared by the tests; the circuit is the smallest
-credential query circuit (depth 1, Q 1, M 2), which still has every gadget and fits a power-11 ptau.
+credential query circuit (depth 1, Q 1, M 2), which still has every gadget and fits a power-12 ptau.
 """
 
 import dataclasses
@@ -34,9 +34,9 @@ from zkcore.merkle.poseidon_tree import PoseidonTree
 from zkcore.params import R
 
 ROOT = Path(__file__).resolve().parents[1]
-DEPTH, Q, M = 1, 1, 2  # 2 021 constraints + 8 public rows ≤ 2^11: a power-11 ptau
-CIRCUIT = ["--depth", str(DEPTH), "--queries", str(Q), "--values", str(M)]
-PTAU_POWER = 11
+DEPTH, Q, M = 1, 1, 2  # 2,085 constraints + 8 public rows ≤ 2^12: a power-12 ptau (2,021 fitted 2^11
+CIRCUIT = ["--depth", str(DEPTH), "--queries", str(Q), "--values", str(M)]  # before Poseidon checkpoints)
+PTAU_POWER = 12
 BEACON = "0f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff"
 
 
@@ -54,7 +54,7 @@ def zkelig(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def ptau_file(node_modules) -> Path:
-    """A prepared power-11 Powers of Tau made with snarkjs, cached across runs."""
+    """A prepared Powers of Tau of PTAU_POWER made with snarkjs, cached across runs."""
     cached = ROOT / ".zkelig" / "ptau" / f"pot{PTAU_POWER}.ptau"
     if cached.is_file():
         return cached
