@@ -17,6 +17,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from playwright.sync_api import expect
 from web_fixtures import RequestRecorder, new_context
 
 from circuits import credentials as cr
@@ -69,6 +70,19 @@ def actors(zkelig_server):
         "hospital_key": hospital_key,
         "url": zkelig_server.url,
     }
+
+
+# Watches the consent screen from the first paint: was "Answer with a proof" ever shown enabled while no
+# credential was chosen yet ("Answered with" still hidden)? A tap then proved with no credential.
+EARLY_TAP_WATCH = """
+window.__tappableEarly = false;
+new MutationObserver(() => {
+  const [consent, prove, using] = ["consent", "prove", "using"].map((id) => document.getElementById(id));
+  if (consent && prove && using && !consent.hidden && !prove.hidden && !prove.disabled && using.hidden) {
+    window.__tappableEarly = true;
+  }
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"""
 
 
 class Phone:
@@ -433,10 +447,15 @@ def test_side_by_side_the_desk_asks_and_the_wallet_answers(actors, browser, page
         assert "/wallet#request=" in link
         shot("desk-asks")
 
+        phone.context.add_init_script(EARLY_TAP_WATCH)
         phone.goto(link)
         phone.unlock()
         phone.page.get_by_text("Are you 18 or older?").wait_for()
-        phone.page.get_by_role("button", name="Answer with a proof").click()
+        answer = phone.page.get_by_role("button", name="Answer with a proof")
+        expect(answer).to_be_enabled(timeout=30_000)
+        # never tappable before the wallet chose the credential it will answer with
+        assert phone.page.evaluate("window.__tappableEarly") is False
+        answer.click()
         phone.page.locator("#outcome").get_by_text("Accepted").wait_for(timeout=120_000)
         answered = time.perf_counter()
         page.get_by_text("Eligible: 18 or older").first.wait_for(timeout=2000)

@@ -291,6 +291,9 @@ async function openRequest(requestId) {
   tick();
   $("refusal").hidden = true;
   $("prove").hidden = false;
+  // enabled once a credential that can answer is chosen below: a tap before that (a slow phone, a
+  // quick thumb) would prove with no credential
+  $("prove").disabled = true;
   $("decline").textContent = "Not now";
   $("using").textContent = "";
   $("using-term").hidden = $("using").hidden = true;
@@ -316,6 +319,7 @@ async function openRequest(requestId) {
     return refuseBeforeProving(`You cannot answer yes. ${why}`);
   }
   current.credential = usable;
+  $("prove").disabled = false;
 }
 
 /**
@@ -334,6 +338,7 @@ function warmUp() {
 
 const prove = guard(async (event) => {
   const tapped = event && event.timeStamp ? event.timeStamp : performance.now();
+  if (!current || !current.credential) return; // the button is disabled until then
   const { view, credential } = current;
   show("proving");
   const step = (fraction, text) => {
