@@ -222,7 +222,8 @@ def test_phone_story_create_import_consent_prove_and_refuse_a_second_answer(acto
         assert phone.page.get_by_text("Saint Mary's Hospital asks:").is_visible()
         assert phone.page.get_by_text("Only the answer, yes or no.").is_visible()
         assert phone.page.get_by_text("You can answer once for “hospital-a/visits”").is_visible()
-        assert phone.page.get_by_text("Identity from civil-registry: born 12 May 1990").is_visible()
+        # shown once the wallet has checked its credentials against the request (downloads, hashing)
+        phone.page.get_by_text("Identity from civil-registry: born 12 May 1990").wait_for()
         phone.snap("consent")
 
         # while the holder reads, the prover gets ready: the proving key, and snarkjs's curve with its
