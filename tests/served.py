@@ -4,6 +4,7 @@ Also the worker processes' ids, so that a test can tell that none died."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import signal
@@ -18,6 +19,17 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "zk_" + secrets.token_urlsafe(32)  # 256 bits, as the service demands of an admin key
+
+
+def ledger_day(clear_minutes: float = 10) -> dt.date:
+    """Today's UTC date, the ledger's day, once UTC midnight is at least `clear_minutes` away (waiting it
+    out if nearer): a fixture whose entries and checks must share one ledger day takes its day here, when
+    it makes the entries. A day taken at import is stale by the time a long run reaches the test."""
+    now = dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    if midnight - now < dt.timedelta(minutes=clear_minutes):
+        time.sleep((midnight - now).total_seconds() + 1)
+    return dt.datetime.now(dt.UTC).date()
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from concurrent.futures import wait
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from served import ledger_day
 
 from circuits.requests import age_at_least, insured_on, reimbursable
 from service.funds import LedgerClaims, Opening, PeriodTotal, check_commitments, claim_cents, total_of
@@ -20,8 +21,8 @@ from zkcore import pedersen
 from zkcore.errors import InvalidEncoding, InvalidProof
 from zkcore.params import R
 
-TODAY = dt.datetime.now(dt.UTC).date()
 N = 1000
+A_DAY = dt.date(2026, 11, 30)  # statements and requests checked without a ledger: any day will do
 
 
 def raw(private: Ed25519PrivateKey) -> bytes:
@@ -31,6 +32,7 @@ def raw(private: Ed25519PrivateKey) -> bytes:
 @pytest.fixture(scope="module")
 def claims_ledger(tmp_path_factory):
     """A ledger with N accepted claims for insurer-a (and some for insurer-b), as the verifier path writes them."""
+    day = ledger_day()  # the claims' ledger day, which the totals name
     path = tmp_path_factory.mktemp("funds") / "ledger.db"
     key, insurer_a, insurer_b = LedgerKey.generate(), Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     ledger = Ledger(open_store(f"sqlite:///{path}"), key, tree_depth=8)
@@ -43,7 +45,7 @@ def claims_ledger(tmp_path_factory):
                                           payment=(o.payer, o.commitment)) for k, o in enumerate(openings)]
     wait(futures)
     assert all(f.exception() is None for f in futures)
-    yield ledger, key, path, insurer_a, [o for o in openings if o.payer == "insurer-a"]
+    yield ledger, key, path, insurer_a, [o for o in openings if o.payer == "insurer-a"], day
     ledger.close()
 
 
@@ -58,37 +60,37 @@ def test_the_nullifier_transaction_names_the_scope_once_and_commits_the_amount(c
 
 
 def test_totals_over_a_thousand_random_claims_check(claims_ledger):
-    ledger, key, _, insurer_a, openings = claims_ledger
+    ledger, key, _, insurer_a, openings, day = claims_ledger
     assert len(openings) >= N - N // 10
     claims = LedgerClaims.read(DatabaseSource(ledger.store), key.public_key)
-    signed = total_of("insurer-a", TODAY, TODAY, openings).sign(insurer_a)
+    signed = total_of("insurer-a", day, day, openings).sign(insurer_a)
     assert claims.check(signed).ok
     assert claims.check(signed).claims_on_ledger == len(openings)
 
 
 @pytest.mark.parametrize("wrong", ["amount", "blinding", "count"])
 def test_a_wrong_published_total_fails(claims_ledger, wrong):
-    ledger, key, _, insurer_a, openings = claims_ledger
+    ledger, key, _, insurer_a, openings, day = claims_ledger
     claims = LedgerClaims.read(DatabaseSource(ledger.store), key.public_key)
-    total = total_of("insurer-a", TODAY, TODAY, openings)
+    total = total_of("insurer-a", day, day, openings)
     change = {"amount": dict(amount_cents=total.amount_cents + 1), "blinding": dict(blinding=(total.blinding + 1) % R),
               "count": dict(claims=total.claims - 1)}[wrong]
     assert not claims.check(dataclasses.replace(total, **change).sign(insurer_a)).ok
 
 
 def test_an_omitted_claim_fails(claims_ledger):
-    ledger, key, _, insurer_a, openings = claims_ledger
+    ledger, key, _, insurer_a, openings, day = claims_ledger
     claims = LedgerClaims.read(DatabaseSource(ledger.store), key.public_key)
-    omitted = total_of("insurer-a", TODAY, TODAY, openings[:-1])
+    omitted = total_of("insurer-a", day, day, openings[:-1])
     assert not claims.check(omitted.sign(insurer_a)).ok
     # ... even if the count is made to match: the sum is what binds
-    commitments = claims.commitments("insurer-a", TODAY, TODAY)
+    commitments = claims.commitments("insurer-a", day, day)
     assert not check_commitments(dataclasses.replace(omitted, claims=len(commitments)), commitments).ok
 
 
 def test_one_changed_commitment_fails(claims_ledger):
-    ledger, key, _, _, openings = claims_ledger
-    total = total_of("insurer-a", TODAY, TODAY, openings)
+    ledger, key, _, _, openings, day = claims_ledger
+    total = total_of("insurer-a", day, day, openings)
     commitments = [o.commitment for o in openings]
     assert check_commitments(total, commitments).ok
     first = openings[0]
@@ -97,7 +99,7 @@ def test_one_changed_commitment_fails(claims_ledger):
 
 
 def test_a_changed_commitment_on_the_ledger_is_caught_before_adding(claims_ledger, tmp_path):
-    ledger, key, path, insurer_a, openings = claims_ledger
+    ledger, key, path, insurer_a, openings, day = claims_ledger
     copy = tmp_path / "copy.db"
     with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)
@@ -110,12 +112,12 @@ def test_a_changed_commitment_on_the_ledger_is_caught_before_adding(claims_ledge
 
 
 def test_the_period_and_the_payer_are_respected(claims_ledger):
-    ledger, key, _, insurer_a, openings = claims_ledger
+    ledger, key, _, insurer_a, openings, day = claims_ledger
     claims = LedgerClaims.read(DatabaseSource(ledger.store), key.public_key)
-    yesterday = TODAY - dt.timedelta(days=1)
+    yesterday = day - dt.timedelta(days=1)
     assert claims.commitments("insurer-a", yesterday, yesterday) == []
     assert claims.check(total_of("insurer-a", yesterday, yesterday, []).sign(insurer_a)).ok  # nothing claimed then
-    signed_by_other = total_of("insurer-a", TODAY, TODAY, openings).sign(Ed25519PrivateKey.generate())
+    signed_by_other = total_of("insurer-a", day, day, openings).sign(Ed25519PrivateKey.generate())
     with pytest.raises(InvalidProof):
         claims.check(signed_by_other)
     with pytest.raises(InvalidEncoding):
@@ -124,7 +126,7 @@ def test_the_period_and_the_payer_are_respected(claims_ledger):
 
 def test_statements_and_openings_are_validated():
     private = Ed25519PrivateKey.generate()
-    signed = PeriodTotal("insurer-a", TODAY, TODAY, 1, 5, 7).sign(private)
+    signed = PeriodTotal("insurer-a", A_DAY, A_DAY, 1, 5, 7).sign(private)
     assert PeriodTotal.from_signed(signed, raw(private)).amount_cents == 5
     for broken in ({**signed, "body": {**signed["body"], "amount_cents": "5"}}, {"body": signed["body"]},
                    {**signed, "body": {**signed["body"], "from": "yesterday"}}, "not even a dict",
@@ -140,10 +142,10 @@ def test_statements_and_openings_are_validated():
 
 
 def test_only_reimbursement_requests_carry_an_amount():
-    assert claim_cents(reimbursable([1, 2], 120_000, TODAY, TODAY, ["insurer-a"], "claims/x")) == 120_000
-    assert claim_cents(reimbursable([1], 0, TODAY, TODAY, ["insurer-a"], "claims/x")) == 0
-    assert claim_cents(insured_on(TODAY, TODAY, ["insurer-a"], "coverage/x")) is None
-    assert claim_cents(age_at_least(18, TODAY, ["registry"], "visits/x")) is None
+    assert claim_cents(reimbursable([1, 2], 120_000, A_DAY, A_DAY, ["insurer-a"], "claims/x")) == 120_000
+    assert claim_cents(reimbursable([1], 0, A_DAY, A_DAY, ["insurer-a"], "claims/x")) == 0
+    assert claim_cents(insured_on(A_DAY, A_DAY, ["insurer-a"], "coverage/x")) is None
+    assert claim_cents(age_at_least(18, A_DAY, ["registry"], "visits/x")) is None
 
 
 @pytest.mark.parametrize("name, ok", [("claims/2026/hospital-a/claim-0042", True), ("a", True), ("A:b@c+d", True),

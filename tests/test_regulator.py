@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from served import serving
+from served import ledger_day, serving
 from test_service import ROOT
 
 from circuits import credentials as cr
@@ -22,7 +22,6 @@ from service.ledger import entries as e
 
 ADMIN = "zk_test_admin_key_regulator_0123"
 PASS = "a sufficiently long passphrase"
-TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +36,13 @@ def live(tmp_path_factory, query_keys):
 @pytest.fixture(scope="module")
 def world(live):
     url, data = live
+    day = ledger_day()  # every entry and check of this module falls on it, issuers' enrolment included
     admin = ZkeligClient(url, ADMIN)
     insurer_key = IssuerKey.generate()  # signs issuance and the published totals
     insurer = admin.enrol_issuer("insurer-a", insurer_key)
     hospital = admin.with_key(admin.create_key("verifier", "hospital-a"))
     return dict(
+        day=day,
         url=url,
         data=data,
         admin=admin,
@@ -53,18 +54,18 @@ def world(live):
     )  # a wallet proof on a busy 2-core machine
 
 
-def coverage(id_commitment: str, plan: int = 7) -> dict:
+def coverage(id_commitment: str, day: dt.date, plan: int = 7) -> dict:
     return {
         "schema": "insurance.v1",
         "id_commitment": id_commitment,
         "attributes": {
             "plan": plan,
-            "insured_from": TODAY - dt.timedelta(days=30),
-            "insured_until": TODAY + dt.timedelta(days=30),
+            "insured_from": day - dt.timedelta(days=30),
+            "insured_until": day + dt.timedelta(days=30),
             "annual_cap_cents": 500_000,
             "region": 1,
         },
-        "expiry": TODAY + dt.timedelta(days=60),
+        "expiry": day + dt.timedelta(days=60),
     }
 
 
@@ -82,7 +83,7 @@ def follow(*args) -> list[dict]:
 
 def test_the_monitor_follows_a_service_through_a_thousand_appends_and_a_restart(world, tmp_path):
     w, state = world, tmp_path / "monitor.json"
-    orders = [coverage(str(cr.id_commitment(cr.new_secret()))) for _ in range(100)]
+    orders = [coverage(str(cr.id_commitment(cr.new_secret())), w["day"]) for _ in range(100)]
     base = ["--url", w["url"], "--state", str(state)]
     monitor = subprocess.Popen(
         [
@@ -124,12 +125,13 @@ def test_the_monitor_follows_a_service_through_a_thousand_appends_and_a_restart(
 def claim(world):
     """One accepted reimbursement (proved in the wallet), and the same presentation refused on replay."""
     w = world
+    today = w["day"]
     wallet = w["phone"].create_wallet(PASS)
-    issued = w["insurer"].issue("insurer-a", [coverage(wallet["id_commitment"], plan=74)])["credentials"][0]
+    issued = w["insurer"].issue("insurer-a", [coverage(wallet["id_commitment"], today, plan=74)])["credentials"][0]
     credential_id = w["phone"].store_credential(wallet["wallet_id"], PASS, issued["credential"])
-    scope = f"hospital-a/claims/{TODAY}/claim-0042"
+    scope = f"hospital-a/claims/{today}/claim-0042"
     rid = w["hospital"].create_request(
-        "hospital-a", scope, ["insurer-a"], "reimbursable", covered_plans=[3, 74], claim_cents=123_456, day=TODAY
+        "hospital-a", scope, ["insurer-a"], "reimbursable", covered_plans=[3, 74], claim_cents=123_456, day=today
     )["request_id"]
     presentation = w["phone"].prove_with_wallet(wallet["wallet_id"], PASS, credential_id, rid)
     receipt = w["hospital"].submit("hospital-a", rid, presentation)
@@ -154,7 +156,7 @@ def test_a_reimbursement_commits_its_amount_and_only_the_verifier_gets_the_openi
 
 def test_funds_check_accepts_the_insurers_total_and_refuses_a_wrong_one(world, claim, tmp_path):
     opening = Opening.from_json(claim["receipt"]["body"]["funds"])
-    statement = tmp_path / "total.json"
+    statement, today = tmp_path / "total.json", world["day"]
 
     def check(total) -> subprocess.CompletedProcess:
         statement.write_text(json.dumps(total.sign(world["insurer_key"])))
@@ -171,9 +173,9 @@ def test_funds_check_accepts_the_insurers_total_and_refuses_a_wrong_one(world, c
                 "--insurer",
                 "insurer-a",
                 "--from",
-                str(TODAY),
+                str(today),
                 "--to",
-                str(TODAY),
+                str(today),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -181,9 +183,9 @@ def test_funds_check_accepts_the_insurers_total_and_refuses_a_wrong_one(world, c
             timeout=120,
         )
 
-    good = check(total_of("insurer-a", TODAY, TODAY, [opening]))
+    good = check(total_of("insurer-a", today, today, [opening]))
     assert good.returncode == 0 and "1 claims" in good.stdout and "1,234.56" in good.stdout, good.stdout + good.stderr
-    wrong = check(total_of("insurer-a", TODAY, TODAY, [Opening("insurer-a", 123_457, opening.blinding)]))
+    wrong = check(total_of("insurer-a", today, today, [Opening("insurer-a", 123_457, opening.blinding)]))
     assert wrong.returncode == 1 and "do not add up" in wrong.stdout, wrong.stdout + wrong.stderr
 
 
@@ -198,8 +200,8 @@ def _csv(client, path) -> str:
 
 
 def test_public_ledger_statistics_name_scopes_per_day_in_json_and_csv(world, claim):
-    stats = _rows(world["phone"], "/v1/statistics/ledger")  # no key
-    rows = {(r["metric"], r["subject"], r["detail"]): r["count"] for r in stats["rows"] if r["day"] == str(TODAY)}
+    stats, today = _rows(world["phone"], "/v1/statistics/ledger"), str(world["day"])  # no key
+    rows = {(r["metric"], r["subject"], r["detail"]): r["count"] for r in stats["rows"] if r["day"] == today}
     assert rows[("nullifiers", claim["scope"], "hospital-a")] == 1
     assert rows[("claims", "insurer-a", "")] == 1
     assert rows[("credentials_issued", "insurer-a", "")] >= 1
@@ -208,7 +210,7 @@ def test_public_ledger_statistics_name_scopes_per_day_in_json_and_csv(world, cla
     text = _csv(world["phone"], "/v1/statistics/ledger")
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert parsed and set(parsed[0]) == {"day", "metric", "subject", "detail", "count"}
-    assert {"metric": "claims", "subject": "insurer-a", "detail": "", "count": "1", "day": str(TODAY)} in parsed
+    assert {"metric": "claims", "subject": "insurer-a", "detail": "", "count": "1", "day": today} in parsed
 
 
 def test_service_statistics_need_the_auditor_and_count_refusals(world, claim):

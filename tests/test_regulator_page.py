@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from served import ledger_day
 
 from circuits import credentials as cr
 from service.client import ZkeligClient
@@ -21,13 +22,13 @@ from service.funds import Opening, PeriodTotal, total_of
 from service.ledger import IssuerKey
 from service.stats import COLUMNS
 
-TODAY = dt.datetime.now(dt.UTC).date()  # ledger days are UTC days
 CLAIM_CENTS = 120_000
 
 
 class Story:
     def __init__(self, server, pk):
         admin = server.admin()
+        self.day = day = ledger_day()  # every entry and check of this module falls on it
         self.url = server.url
         self.insurer_key = IssuerKey.generate()  # signs insurer A's issuance and its published totals
         self.registry = admin.enrol_issuer("civil-registry")
@@ -38,12 +39,12 @@ class Story:
         secret = cr.new_secret()
         commitment = str(cr.id_commitment(secret))
         person = cr.Credential.from_json(self.registry.issue("civil-registry", [{
-            "schema": "person.v1", "id_commitment": commitment, "expiry": TODAY + dt.timedelta(days=3650),
+            "schema": "person.v1", "id_commitment": commitment, "expiry": day + dt.timedelta(days=3650),
             "attributes": {"birthdate": dt.date(1990, 5, 12), "country": 250}}])["credentials"][0]["credential"])
         insurance = cr.Credential.from_json(self.insurer.issue("insurer-a", [{
-            "schema": "insurance.v1", "id_commitment": commitment, "expiry": TODAY + dt.timedelta(days=365),
-            "attributes": {"plan": 7, "insured_from": TODAY - dt.timedelta(days=30),
-                           "insured_until": TODAY + dt.timedelta(days=300), "annual_cap_cents": 500_000,
+            "schema": "insurance.v1", "id_commitment": commitment, "expiry": day + dt.timedelta(days=365),
+            "attributes": {"plan": 7, "insured_from": day - dt.timedelta(days=30),
+                           "insured_until": day + dt.timedelta(days=300), "annual_cap_cents": 500_000,
                            "region": 11}}])["credentials"][0]["credential"])
         phone = ZkeligClient(server.url)
 
@@ -51,9 +52,9 @@ class Story:
             rid = self.hospital.create_request("hospital-a", scope, [issuer], preset, **params)["request_id"]
             return self.hospital.submit("hospital-a", rid, phone.prove_on_device(credential, secret, rid, pk))
 
-        assert answer(person, f"hospital-a/visits/{TODAY}", "civil-registry", "age_at_least",
+        assert answer(person, f"hospital-a/visits/{day}", "civil-registry", "age_at_least",
                       years=18)["body"]["decision"] == "accepted"
-        claim = {"covered_plans": [7, 9], "claim_cents": CLAIM_CENTS, "day": TODAY}
+        claim = {"covered_plans": [7, 9], "claim_cents": CLAIM_CENTS, "day": day}
         receipt = answer(insurance, "hospital-a/claims/claim-0042", "insurer-a", "reimbursable", **claim)
         assert receipt["body"]["decision"] == "accepted"
         self.openings = [Opening.from_json(receipt["body"]["funds"])]
@@ -62,13 +63,13 @@ class Story:
 
     def total(self, **changes) -> dict:
         """Insurer A's signed total for today, optionally signed over changed figures."""
-        honest = total_of("insurer-a", TODAY, TODAY, self.openings)
+        honest = total_of("insurer-a", self.day, self.day, self.openings)
         return PeriodTotal(**{**honest.__dict__, **changes}).sign(self.insurer_key)
 
     def grow(self) -> None:
         self.registry.issue("civil-registry", [{
             "schema": "person.v1", "id_commitment": str(cr.id_commitment(cr.new_secret())),
-            "expiry": TODAY + dt.timedelta(days=3650),
+            "expiry": self.day + dt.timedelta(days=3650),
             "attributes": {"birthdate": dt.date(1970, 1, 2), "country": 250}}])
 
 
@@ -93,7 +94,7 @@ def open_page(page, story):
     page.wait_for_selector("body[data-ready=true]", timeout=20000)
 
 
-def check_total(page, signed: dict, insurer="insurer-a", day=TODAY):
+def check_total(page, signed: dict, day: dt.date, insurer="insurer-a"):
     page.get_by_label("Insurer", exact=True).select_option(insurer)
     page.get_by_label("From", exact=True).fill(day.isoformat())
     page.get_by_label("To", exact=True).fill(day.isoformat())
@@ -119,7 +120,7 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     assert "insurer-a: issued: 1" in page.locator("#plot-issuers").get_attribute("aria-label")
     assert "hospital-a/claims/claim-0042: 1" in page.locator("#plot-scopes").get_attribute("aria-label")
     table = page.locator("#ledger-rows").inner_text()
-    assert "credentials issued" in table and "credentials_issued" not in table and TODAY.strftime("%B") in table
+    assert "credentials issued" in table and "credentials_issued" not in table and story.day.strftime("%B") in table
     shot("head-verified-and-plots")
 
     with page.expect_download() as download:
@@ -127,7 +128,8 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == COLUMNS and download.value.suggested_filename == "zkelig-ledger-statistics.csv"
-    assert {"day": TODAY.isoformat(), "metric": "claims", "subject": "insurer-a", "detail": "", "count": "1"} in rows
+    claims = {"day": story.day.isoformat(), "metric": "claims", "subject": "insurer-a", "detail": "", "count": "1"}
+    assert claims in rows
 
     # refusals need an auditor key: a wrong one is refused in words, the right one draws refusals by reason
     page.get_by_label("Auditor key").fill("zk_not_a_key")
@@ -147,29 +149,30 @@ def test_regulator_page_verifies_plots_downloads_and_checks_funds(story, page, s
     shot("auditor-refusals")
 
     # the insurer's signed total: matches; a wrongly signed total and an edited one do not
-    day = TODAY.strftime("%-d %B %Y")
+    day = story.day.strftime("%-d %B %Y")
     honest = story.total()
-    assert check_total(page, honest).startswith(
+    assert check_total(page, honest, story.day).startswith(
         f"The total published by insurer-a for {day}, €1,200.00, matches the 1 claim on the ledger.")
     assert "ok" in page.locator("#funds-result").get_attribute("class")
     shot("funds-match")
     wrong = story.total(amount_cents=CLAIM_CENTS + 10_000)
-    result = check_total(page, wrong)
+    result = check_total(page, wrong, story.day)
     assert result.startswith(f"The total published by insurer-a for {day}, €1,300.00, does not match the ledger.")
     assert "The claims' commitments do not add up to the published total." in result
     assert "no" in page.locator("#funds-result").get_attribute("class")
     shot("funds-wrong-total")
     edited = json.loads(json.dumps(honest))
     edited["body"]["amount_cents"] = 100_000
-    assert "not signed by insurer-a's key" in check_total(page, edited)
+    assert "not signed by insurer-a's key" in check_total(page, edited, story.day)
     counted = story.total(claims=2)
-    assert "The ledger holds 1 claim for insurer-a in the period; the statement counts 2." in check_total(page, counted)
-    assert check_total(page, honest, day=TODAY - dt.timedelta(days=1)).startswith(
+    assert "The ledger holds 1 claim for insurer-a in the period; the statement counts 2." in check_total(
+        page, counted, story.day)
+    assert check_total(page, honest, story.day - dt.timedelta(days=1)).startswith(
         f"This statement is insurer-a's total for {day}, not insurer-a's for")
     statement_file = tmp_path / "insurer-a-total.json"  # loaded from a file rather than pasted
     statement_file.write_text(json.dumps(honest))
-    page.get_by_label("From", exact=True).fill(TODAY.isoformat())
-    page.get_by_label("To", exact=True).fill(TODAY.isoformat())
+    page.get_by_label("From", exact=True).fill(story.day.isoformat())
+    page.get_by_label("To", exact=True).fill(story.day.isoformat())
     page.get_by_label("The insurer's signed total").fill("")
     page.get_by_label("Load the statement from a file").set_input_files(str(statement_file))
     page.wait_for_function("() => document.getElementById('statement').value.length > 0")
