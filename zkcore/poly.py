@@ -89,7 +89,7 @@ def coset_evaluations(coefficients: np.ndarray, log_n: int, shift: int) -> np.nd
 def coset_from_evaluations(evaluations: np.ndarray, log_n: int, shift: int) -> np.ndarray:
     """Evaluations at shift·ω^i of the polynomials whose evaluations on ⟨ω⟩ are the rows of
     `evaluations` ((k, n, 4)): coset_evaluations(intt(row)) for every row, the rows transformed
-    together (the rows themselves are the cores' tasks, see _transform)."""
+    together (shared out over the cores, see _transform)."""
     out = evaluations.copy()
     _transform(out, log_n, True)
     n_inv = pow(1 << log_n, -1, R)
