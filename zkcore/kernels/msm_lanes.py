@@ -150,47 +150,51 @@ def lane_points(tables):
 @njit(cache=True, nogil=True)
 def _schedule(digits, finite, lo, hi):
     """For buckets lo..hi−1: table rows and signs, (steps, LANES), grouped eight buckets at a time
-    (longest first), each group's first step and length, and each group's bucket per lane."""
+    (longest first), each group's first step and length, and each group's bucket per lane.
+
+    Two scans of the digits, one to count and one to place, both without a branch on the digit
+    (half the digits fall in a thread's range, at random: a branch there mispredicts half the
+    time); digits outside the range are counted in, and placed at, a slot past the end."""
     n, nwin = digits.shape
     m = hi - lo
-    # this range's digits: (table row, bucket − lo, sign)
-    entry_row = np.empty(n * nwin, dtype=np.int64)
-    entry_bucket = np.empty(n * nwin, dtype=np.int64)
-    entry_neg = np.empty(n * nwin, dtype=np.int64)
-    entries = 0
-    counts = np.zeros(m, dtype=np.int64)
+    counts = np.zeros(m + 1, dtype=np.int64)
     for i in range(n):
         for k in range(nwin):
-            d = digits[i, k]
-            j = (d if d > 0 else -d) - 1
-            if lo <= j < hi and finite[i * nwin + k]:
-                entry_row[entries], entry_bucket[entries], entry_neg[entries] = i * nwin + k, j - lo, 1 if d < 0 else 0
-                entries += 1
-                counts[j - lo] += 1
-    order = np.argsort(-counts, kind="mergesort")
+            j = _bucket_in_range(digits[i, k], finite[i * nwin + k], lo, m)
+            counts[j] += 1
+    order = np.argsort(-counts[:m], kind="mergesort")
     used = 0
     while used < m and counts[order[used]] > 0:
         used += 1
     groups = (used + LANES - 1) // LANES
     group_start = np.zeros(groups + 1, dtype=np.int64)
     bucket_of = np.full((groups, LANES), -1, dtype=np.int64)
-    rank = np.full(m, -1, dtype=np.int64)
     for r in range(used):
-        rank[order[r]] = r
         bucket_of[r // LANES, r % LANES] = lo + order[r]
     for g in range(groups):
         group_start[g + 1] = group_start[g] + counts[order[g * LANES]]
-    rows = np.full((group_start[groups], LANES), -1, dtype=np.int64)
-    signs = np.zeros((group_start[groups], LANES), dtype=np.int64)
-    fill = np.zeros(m, dtype=np.int64)
-    for e in range(entries):
-        j = entry_bucket[e]
-        r = rank[j]
-        at = group_start[r // LANES] + fill[j]
-        fill[j] += 1
-        rows[at, r % LANES] = entry_row[e]
-        signs[at, r % LANES] = entry_neg[e]
-    return rows, signs, group_start, bucket_of
+    slots = group_start[groups] * LANES
+    at = np.full(m + 1, slots, dtype=np.int64)  # bucket → its next step's slot; m → the spare slot
+    for r in range(used):
+        at[order[r]] = group_start[r // LANES] * LANES + r % LANES
+    rows = np.full(slots + 1, -1, dtype=np.int64)
+    signs = np.zeros(slots + 1, dtype=np.int64)
+    for i in range(n):
+        for k in range(nwin):
+            d = digits[i, k]
+            j = _bucket_in_range(d, finite[i * nwin + k], lo, m)
+            slot = at[j]
+            rows[slot] = i * nwin + k
+            signs[slot] = d < 0
+            at[j] = slot + (LANES if j < m else 0)
+    return rows[:slots].reshape((-1, LANES)), signs[:slots].reshape((-1, LANES)), group_start, bucket_of
+
+
+@njit(inline="always", cache=True)
+def _bucket_in_range(d, finite, lo, m):
+    """d's bucket − lo if it is one of the m from lo and its table row is a finite point, else m."""
+    j = np.int64(abs(d)) - 1 - lo
+    return j if (np.uint64(j) < np.uint64(m)) & finite else m
 
 
 def _load_point52(pts, row):
