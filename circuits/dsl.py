@@ -322,10 +322,19 @@ class CompiledCircuit:
         return len(self.cs.constraints)
 
     def witness(self, **values) -> list[int]:
-        """The full witness for named input values; raises Unsatisfied naming a failing constraint."""
+        """The full witness for named input values; raises Unsatisfied naming a failing constraint.
+        Run by circuits.solver's kernel where it knows every op, else by the Python replay."""
+        if self.interpreter is not None:
+            return self.interpreter.witness(self._input_wires(values))
         witness = self.solve(**values)
         self.cs.check(witness, self.checked)
         return witness
+
+    @cached_property
+    def interpreter(self):
+        from .solver import Interpreter  # numba loads only once a witness is computed
+
+        return Interpreter(self) if Interpreter.covers(self) else None
 
     @cached_property
     def checked(self) -> list[int]:
@@ -334,10 +343,15 @@ class CompiledCircuit:
 
     def solve(self, **values) -> list[int]:
         """Every wire's value as the recorded program computes it, unchecked (tests forge from this)."""
-        witness = [1]
-        _bind(self.circuit, self.inputs, ConstraintSystem(), witness, values)
+        witness = self._input_wires(values)
         for op in self.api.program:
             witness.extend(op.run(witness))
+        return witness
+
+    def _input_wires(self, values: dict) -> list[int]:
+        """Wire 0 and the input wires, checked and in order."""
+        witness = [1]
+        _bind(self.circuit, self.inputs, ConstraintSystem(), witness, values)
         return witness
 
     def public_inputs(self, witness: Sequence[int]) -> list[int]:

@@ -101,4 +101,8 @@ class ConstraintSystem:
             raise Unsatisfied(f"witness must have {self.n_wires} wires with wire 0 = 1")
         k = self.first_unsatisfied(witness, only)
         if k is not None:
-            raise Unsatisfied(f"constraint #{k} ({self.names[k]}) is not satisfied")
+            raise self.unsatisfied(k)
+
+    def unsatisfied(self, k: int) -> Unsatisfied:
+        """The error that names constraint k as failing."""
+        return Unsatisfied(f"constraint #{k} ({self.names[k]}) is not satisfied")
