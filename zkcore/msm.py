@@ -32,13 +32,14 @@ _COSTS = {False: (6, 16), True: (1.6, 24)}
 
 def table_window_bits(n: int, parts: int, lanes: bool = False, tables: bool = True, bits: int = kt.SCALAR_BITS) -> int:
     """The window that minimises n·windows(c) bucket additions plus 2·2^(c−1) reduction ones, the
-    latter once with window tables and once per window without, for scalars < 2^bits."""
+    latter once per thread with window tables (each thread has all the buckets, for its share of
+    the points) and once per window without, for scalars < 2^bits."""
     mixed, full = _COSTS[lanes]
 
     def cost(c: int) -> float:
         windows = kt.windows_for(c, bits)
-        reductions = 1 if tables else windows
-        return n * windows * mixed + reductions * (2 * (1 << (c - 1)) + parts * 2 * c) * full
+        reductions = parts if tables else windows
+        return n * windows * mixed + (reductions * 2 * (1 << (c - 1)) + parts * c) * full
 
     return min(range(4, 17), key=cost)
 
