@@ -136,6 +136,24 @@ def test_the_quotient_transforms_of_a_stack_match_the_python_transform():
         assert field.array_to_ints(field.from_montgomery(got, R)) == _python_ntt(shifted, w)
 
 
+def test_constraint_evaluations_match_python_ints(workload):
+    # a and b from the key's coefficient entries summed with Python ints, c = a·b
+    from zkcore import field
+    from zkcore.kernels import ntt as kntt
+
+    _, pk, witness = workload
+    n = 1 << pk.log_domain
+    got = kntt.constraint_evaluations(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value,
+                                      field.to_montgomery(field.ints_to_array(witness), R), n)
+    coefficients = field.array_to_ints(field.from_montgomery(pk.coef_value, R))
+    want = [[0] * n, [0] * n]
+    for which, k, signal, c in zip(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, coefficients):
+        want[which][k] = (want[which][k] + c * witness[signal]) % R
+    want.append([a * b % R for a, b in zip(*want)])
+    for row, expected in zip(got, want):
+        assert field.array_to_ints(field.from_montgomery(row, R)) == expected
+
+
 @pytest.mark.skipif(not ifma.available(), reason="no AVX-512 IFMA")
 @pytest.mark.parametrize("log_n", [3, 4, 10])
 def test_the_lane_transform_matches_the_python_transform(log_n):

@@ -81,11 +81,9 @@ def _prepared(pk: ProvingKey) -> PreparedKey:
 
 def _quotient_evaluations(pk: ProvingKey, w_mont: np.ndarray) -> np.ndarray:
     n = 1 << pk.log_domain
-    a_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 0, n)
-    b_t = kntt.sparse_matvec(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, 1, n)
-    c_t = kntt.pointwise_mul_sub(a_t, b_t, np.zeros_like(a_t))
+    abc = kntt.constraint_evaluations(pk.coef_matrix, pk.coef_constraint, pk.coef_signal, pk.coef_value, w_mont, n)
     shift = poly.root_of_unity(pk.log_domain + 1)
-    odd = poly.coset_from_evaluations(np.stack((a_t, b_t, c_t)), pk.log_domain, shift)
+    odd = poly.coset_from_evaluations(abc, pk.log_domain, shift)
     return field.from_montgomery(kntt.pointwise_mul_sub(odd[0], odd[1], odd[2]), R)
 
 

@@ -82,22 +82,35 @@ def scale_by_powers(a, first, ratio):
         acc = fr_mul(acc, ratio)
 
 
-@njit(cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True)
 def pointwise_mul_sub(a, b, c):
-    """a ⊙ b − c, elementwise (Montgomery)."""
+    """a ⊙ b − c, elementwise (Montgomery), in two halves on the cores."""
     out = np.empty_like(a)
-    for i in range(a.shape[0]):
-        store_row(out, i, fr_sub(fr_mul(load_row(a, i), load_row(b, i)), load_row(c, i)))
+    n = a.shape[0]
+    for part in prange(2):
+        for i in range(part * n // 2, (part + 1) * n // 2):
+            store_row(out, i, fr_sub(fr_mul(load_row(a, i), load_row(b, i)), load_row(c, i)))
     return out
 
 
 @njit(cache=True, nogil=True)
-def sparse_matvec(matrix, constraint, signal, coeff, witness, which, n):
-    """Σ over entries of one R1CS matrix (`which`) of coeff·witness[signal], per constraint: (n, 4)."""
-    out = np.zeros((n, 4), dtype=np.uint64)
+def _matvec_into(out, matrix, constraint, signal, coeff, witness, which):
+    """out[k] = Σ over entries of R1CS matrix `which` in constraint k of coeff·witness[signal]."""
     for e in range(matrix.shape[0]):
         if matrix[e] != which:
             continue
-        c = constraint[e]
-        store_row(out, c, fr_add(load_row(out, c), fr_mul(load_row(coeff, e), load_row(witness, signal[e]))))
+        k = constraint[e]
+        store_row(out, k, fr_add(load_row(out, k), fr_mul(load_row(coeff, e), load_row(witness, signal[e]))))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def constraint_evaluations(matrix, constraint, signal, coeff, witness, n):
+    """(a, b, a ⊙ b) on the domain, (3, n, 4) Montgomery: a and b the witness's values of the A and
+    B rows (the entries of a proving key's coefficient section), each on a core of its own."""
+    out = np.zeros((3, n, 4), dtype=np.uint64)
+    for which in prange(2):
+        _matvec_into(out[which], matrix, constraint, signal, coeff, witness, which)
+    for part in prange(2):
+        for i in range(part * n // 2, (part + 1) * n // 2):
+            store_row(out[2], i, fr_mul(load_row(out[0], i), load_row(out[1], i)))
     return out
