@@ -114,6 +114,52 @@ def test_the_credential_query_circuit_matches_the_python_replay():
         assert same(got, want) and isinstance(got, list) is ok
 
 
+class Constants(Circuit):
+    """Poseidon with every input a constant, constants around a wire, and a 252-bit range check."""
+
+    out: Public
+    x: Secret
+
+    def define(self, api):
+        fixed = poseidon(api, [3, 4])  # a constant in the circuit: no wires
+        mixed = poseidon(api, [5, self.x, 6])
+        api.range_check(self.x, 252)
+        api.assert_equal(api.add(fixed, mixed), self.out, "out")
+
+
+def test_constant_cells_and_wide_bit_decompositions_match_the_python_replay():
+    compiled = Constants.compile()
+    for x in (0, 1, (1 << 252) - 1, 1 << 252, R - 1):  # the last two fail the range check
+        values = dict(out=0, x=x)
+        k = compiled.cs.names.index("out")
+        values["out"] = compiled.cs.constraints[k][2].evaluate(compiled.solve(**values))
+        got, want = interpreted(compiled, **values), replayed(compiled, **values)
+        assert same(got, want) and isinstance(got, list) is (x < 1 << 252)
+
+
+def test_a_users_hint_named_like_a_kernel_op_is_replayed_in_python():
+    # the kernel would compute its own inverse, bits or Poseidon, not the user's function
+    def inverse(x):
+        return 2 * x % R
+
+    def poseidon(x):  # noqa: F811 (a hint that merely shares the gadget's name)
+        return x + 1
+
+    class Named(Circuit):
+        out: Public
+        x: Secret
+
+        def define(self, api):
+            doubled, bumped = api.hint(inverse, self.x), api.hint(poseidon, self.x)
+            api.assert_equal(doubled, api.add(self.x, self.x), "doubles")
+            api.assert_equal(bumped, api.add(self.x, 1), "bumps")
+            api.assert_equal(doubled, self.out, "out")
+
+    compiled = Named.compile()
+    assert compiled.interpreter is None
+    assert compiled.witness(out=84, x=42)[1:] == [84, 42, 84, 43]
+
+
 def test_a_hint_the_kernel_does_not_know_is_replayed_in_python():
     class Halves(Circuit):
         out: Public

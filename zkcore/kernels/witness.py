@@ -1,5 +1,6 @@
-"""A witness program (circuits.witness_program's ops) run over Fr, and its unimplied constraints
-checked: the Python replay (circuits.dsl.CompiledCircuit.solve) is this kernel's twin.
+"""A witness program (circuits.dsl's ops, as circuits.solver packs them) run over Fr, and the
+constraints its ops do not imply checked: the Python replay (circuits.dsl.CompiledCircuit.solve)
+is this kernel's twin.
 
 Wire values are (n, 4) Montgomery rows. A linear combination is a run of terms (wire,
 coefficient): linear combination k is terms lc_start[k]..lc_start[k+1]−1, and op k's inputs are
