@@ -58,8 +58,8 @@ def test_fixed_bases_equal_the_sum_of_multiplications(cls, lanes, data):
 
 @pytest.mark.parametrize("cls", [G1, G2])
 @pytest.mark.parametrize("c", [4, 7, 13])
-@pytest.mark.parametrize("parts", [1, 2, 3, 5])
-def test_every_window_and_bucket_split_agrees(cls, c, parts):
+@pytest.mark.parametrize("parts", [1, 2, 3, 5, 16])
+def test_every_window_and_point_split_agrees(cls, c, parts):  # 16 parts: some get no point
     rng = random.Random(c * 10 + parts)
     points = _awkward_points(cls, rng, 12)
     # equal scalars on P and −P cancel inside a bucket; R − 1 exercises the top window's carry
@@ -69,6 +69,25 @@ def test_every_window_and_bucket_split_agrees(cls, c, parts):
     tables = kt.window_tables(_array(points), c, nwin)
     digits = signed_digits(field.ints_to_array(ks), c, nwin)
     assert cls._from_jacobian(kt.msm_tables(tables, digits, c, parts)) == _expected(cls, points, ks)
+
+
+@pytest.mark.parametrize("lanes", LANES)
+@pytest.mark.parametrize("cls", [G1, G2])
+def test_more_threads_than_points_or_windows(cls, lanes):
+    # three points among 8 threads (tables), 20 windows among 32 (without): idle threads add nothing
+    rng = random.Random(3)
+    points = [cls.generator() * rng.randrange(1, R) for _ in range(3)]
+    ks = [rng.randrange(R) for _ in range(3)]
+    c, nwin = 13, kt.windows_for(13)
+    digits = signed_digits(field.ints_to_array(ks), c, nwin)
+    tables, single = kt.window_tables(_array(points), c, nwin), kt.window_tables(_array(points), c, 1)
+    if lanes:
+        packed, one = msm_lanes.lane_points(tables), msm_lanes.lane_points(single)
+        with_tables = kt.msm_tables_lanes(packed, packed.reshape(len(packed), -1).any(axis=1), digits, c, 8)
+        windowed = kt.msm_windows_lanes(one, one.reshape(len(one), -1).any(axis=1), digits, c, 32)
+    else:
+        with_tables, windowed = kt.msm_tables(tables, digits, c, 8), kt.msm_windows(_array(points), digits, c, 32)
+    assert cls._from_jacobian(with_tables) == cls._from_jacobian(windowed) == _expected(cls, points, ks)
 
 
 @pytest.mark.parametrize("cls", [G1, G2])

@@ -1,8 +1,8 @@
 """Multi-scalar multiplication by bases that are fixed ahead (a proving key's points).
 
 `FixedBases(points)` pays once for per-window tables (kernels.msm_tables) when they fit a memory
-budget, and otherwise uses Pippenger's windows one after another; either way `bases(scalars)`
-returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512 IFMA, tables or points
+budget, and otherwise runs Pippenger's windows, whole windows shared out among the cores; either
+way `bases(scalars)` returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512 IFMA, tables or points
 are kept in the lane form of kernels.msm_lanes, which fills the buckets eight at a time; elsewhere
 buckets are accumulated in affine coordinates (kernels.msm_affine), and G1 without tables splits
 every scalar in two halves of 128 bits by the GLV endomorphism (kernels.glv).
@@ -19,8 +19,9 @@ from .kernels import msm_tables as kt
 from .kernels.curve import signed_digits
 
 TABLE_BUDGET_BYTES = 64 << 20  # per set of bases; beyond it, memory matters more than the ~1.4×
-# Below this many points, Pippenger's windows one by one on lanes (a parallel launch per window)
-# lose to the scalar kernel, which runs the windows side by side: batch verification's few points.
+# Below this many points, Pippenger's windows on lanes lost to the scalar kernel, which runs the
+# windows side by side: batch verification's few points. (Measured when every window was a parallel
+# launch of its own; not measured again since the cores take whole windows.)
 WINDOWED_LANES_MIN = 1024
 
 # Relative costs of a bucket addition and of a reduction addition (general, scalar): on the
@@ -39,7 +40,7 @@ def table_window_bits(n: int, parts: int, lanes: bool = False, tables: bool = Tr
     def cost(c: int) -> float:
         windows = kt.windows_for(c, bits)
         reductions = parts if tables else windows
-        return n * windows * mixed + (reductions * 2 * (1 << (c - 1)) + parts * c) * full
+        return n * windows * mixed + reductions * 2 * (1 << (c - 1)) * full
 
     return min(range(4, 17), key=cost)
 

@@ -1,7 +1,8 @@
 """Bucket accumulation for G1 and G2 MSMs on eight lanes with AVX-512 IFMA (kernels.ifma).
 
-msm_tables puts every (point, window) digit into one of 2^(c−1) buckets. Here the buckets of a
-thread's range are sorted by how many points they receive and taken eight at a time: lane l
+msm_tables puts every (point, window) digit into one of 2^(c−1) buckets. Here a thread's buckets
+(all of them, for its share of the points) are sorted by how many points they receive and taken
+eight at a time: lane l
 adds its bucket's points one after another (Jacobian += affine, madd-2007-bl), while the other
 lanes do the same for theirs, so the lanes never touch the same bucket. Lanes whose bucket is
 shorter than the group's longest idle under a mask.
@@ -148,19 +149,19 @@ def lane_points(tables):
 
 
 @njit(cache=True, nogil=True)
-def _schedule(digits, finite, lo, hi):
-    """For buckets lo..hi−1: table rows and signs, (steps, LANES), grouped eight buckets at a time
-    (longest first), each group's first step and length, and each group's bucket per lane.
+def _schedule(digits, finite, m):
+    """For buckets 0..m−1 (digit ±(j + 1) → bucket j): table rows and signs, (steps, LANES),
+    grouped eight buckets at a time (longest first), each group's first step and length, and each
+    group's bucket per lane.
 
-    Two scans of the digits, one to count and one to place, both without a branch on the digit
-    (half the digits fall in a thread's range, at random: a branch there mispredicts half the
-    time); digits outside the range are counted in, and placed at, a slot past the end."""
+    Two scans of the digits, one to count and one to place. Zero digits and rows at infinity go
+    to a spare slot past the end rather than through a branch: 0.83 against 0.35 ms for the
+    count of a 5,680-point MSM's 147,680 digits when a branch chose half of them."""
     n, nwin = digits.shape
-    m = hi - lo
     counts = np.zeros(m + 1, dtype=np.int64)
     for i in range(n):
         for k in range(nwin):
-            j = _bucket_in_range(digits[i, k], finite[i * nwin + k], lo, m)
+            j = _bucket_of(digits[i, k], finite[i * nwin + k], m)
             counts[j] += 1
     order = np.argsort(-counts[:m], kind="mergesort")
     used = 0
@@ -170,7 +171,7 @@ def _schedule(digits, finite, lo, hi):
     group_start = np.zeros(groups + 1, dtype=np.int64)
     bucket_of = np.full((groups, LANES), -1, dtype=np.int64)
     for r in range(used):
-        bucket_of[r // LANES, r % LANES] = lo + order[r]
+        bucket_of[r // LANES, r % LANES] = order[r]
     for g in range(groups):
         group_start[g + 1] = group_start[g] + counts[order[g * LANES]]
     slots = group_start[groups] * LANES
@@ -182,7 +183,7 @@ def _schedule(digits, finite, lo, hi):
     for i in range(n):
         for k in range(nwin):
             d = digits[i, k]
-            j = _bucket_in_range(d, finite[i * nwin + k], lo, m)
+            j = _bucket_of(d, finite[i * nwin + k], m)
             slot = at[j]
             rows[slot] = i * nwin + k
             signs[slot] = d < 0
@@ -191,9 +192,9 @@ def _schedule(digits, finite, lo, hi):
 
 
 @njit(inline="always", cache=True)
-def _bucket_in_range(d, finite, lo, m):
-    """d's bucket − lo if it is one of the m from lo and its table row is a finite point, else m."""
-    j = np.int64(abs(d)) - 1 - lo
+def _bucket_of(d, finite, m):
+    """d's bucket if d ≠ 0 and its table row is a finite point, else m (the spare)."""
+    j = np.int64(abs(d)) - 1
     return j if (np.uint64(j) < np.uint64(m)) & finite else m
 
 
@@ -244,20 +245,21 @@ def _redo_lane(pts, rows, signs, start, stop, lane, buckets, j):
 
 
 @njit(cache=True, nogil=True)
-def accumulate_buckets(pts, finite, digits, lo, hi, buckets):
-    """Buckets lo..hi−1 as buckets[0..hi−lo−1] ((hi − lo, 3, 4) in G1 or (hi − lo, 3, 2, 4) in G2,
-    Jacobian, R = 2^256) and their used flags. A bucket whose lane met an exceptional addition
-    (its Z is 0) is redone with the scalar formulas."""
-    rows, signs, group_start, bucket_of = _schedule(digits, finite, lo, hi)
+def accumulate_buckets(pts, finite, digits, buckets):
+    """The buckets (m = 2^(c−1) of them: (m, 3, 4) in G1 or (m, 3, 2, 4) in G2, Jacobian,
+    R = 2^256) and their used flags. A bucket whose lane met an exceptional addition (its Z is 0)
+    is redone with the scalar formulas."""
+    m = buckets.shape[0]
+    rows, signs, group_start, bucket_of = _schedule(digits, finite, m)
     degree = pts.shape[2] if pts.ndim == 4 else 1
-    flat = buckets.reshape((hi - lo, 3, degree, 4))
-    used = np.zeros(hi - lo, dtype=np.bool_)
+    flat = buckets.reshape((m, 3, degree, 4))
+    used = np.zeros(m, dtype=np.bool_)
     out = np.empty((3,) + pts.shape[2:] + (LANES,), dtype=np.uint64)
     words = out.reshape((3, degree, LIMBS, LANES))
     for g in range(bucket_of.shape[0]):
         _accumulate_group(pts, rows, signs, group_start[g], group_start[g + 1] - group_start[g], out)
         for lane in range(LANES):
-            j = bucket_of[g, lane] - lo
+            j = bucket_of[g, lane]
             if j < 0:
                 continue
             z = np.uint64(0)

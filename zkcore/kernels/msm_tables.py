@@ -148,7 +148,7 @@ def msm_tables_lanes(points52, finite, digits, c, parts):
         first, last = t * n // parts, (t + 1) * n // parts
         buckets = np.empty((half, 3) + fe, dtype=np.uint64)
         used = accumulate_buckets(points52[first * nwin : last * nwin], finite[first * nwin : last * nwin],
-                                  digits[first:last], 0, half, buckets)
+                                  digits[first:last], buckets)
         _store_sum(sums, t, bucket_sum(buckets, used, half)[0])
     return _add_sums(sums)
 
@@ -164,6 +164,6 @@ def msm_windows_lanes(points52, finite, digits, c, parts):
     for t in prange(parts):
         for w in range(t * nwin // parts, (t + 1) * nwin // parts):
             buckets = np.empty((half, 3) + fe, dtype=np.uint64)
-            used = accumulate_buckets(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), 0, half, buckets)
+            used = accumulate_buckets(points52, finite, np.ascontiguousarray(digits[:, w : w + 1]), buckets)
             _store_sum(sums, w, bucket_sum(buckets, used, half)[0])
     return join_windows(sums, c)
