@@ -7,7 +7,8 @@ a child compiled for a CPU without IFMA (NUMBA_CPU_NAME=znver3, its own numba ca
 servers get. Whole processes: `zkelig groth16 prove` beside `snarkjs groth16 prove`, 10 runs each.
 rapidsnark is an optional column: ZKELIG_RAPIDSNARK names a directory holding a local build's
 `prover` (whole process) and, for in-process figures, `bench_prove ZKEY WTNS RUNS`, a harness that
-times groth16_prover_prove after one groth16_prover_create and prints {"median_ms": …} (see issue 19).
+times groth16_prover_prove after one groth16_prover_create and prints {"median_ms": …} (see issue 19);
+its rounds alternate with ours, in this process and in the znver3 child alike.
 The machine is shared: every figure is a median, with the spread of its runs in the note."""
 
 from __future__ import annotations
@@ -66,21 +67,45 @@ def spread(xs: list[float]) -> str:
     return f"median of {len(xs)}, {min(xs) * 1e3:,.1f}–{max(xs) * 1e3:,.1f} ms"
 
 
+ROUNDS, PER_ROUND = 5, 3  # in-process figures: rounds of 3 proofs each, ours and the peer alternated
+
+
+def _rapidsnark_harness() -> Path | None:
+    home = os.environ.get("ZKELIG_RAPIDSNARK")
+    harness = Path(home) / "bench_prove" if home else None
+    return harness if harness and harness.exists() else None
+
+
+def _rapidsnark_round(harness: Path) -> float:
+    """rapidsnark's median seconds per proof over PER_ROUND proofs (one groth16_prover_create first)."""
+    zkey, wtns = str(FOLDER / "circuit.zkey"), str(FOLDER / "witness.wtns")
+    out = subprocess.run([str(harness), zkey, wtns, str(PER_ROUND)], capture_output=True, text=True, check=True,
+                         timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])["median_ms"] / 1e3
+
+
 def in_process_prover() -> dict:
-    """Seconds per proof in this process: prepared key, and points only; and which path ran."""
+    """Seconds per proof in this process, prepared key and points only, which path ran, and (with a
+    local build) rapidsnark's: in rounds that alternate them, so that the ratios compare the same
+    minutes of a shared machine (its speed drifts by 20–30% from one minute to the next)."""
     from zkcore.kernels import ifma
 
     pk, witness = read_zkey(FOLDER / "circuit.zkey"), read_wtns(FOLDER / "witness.wtns")
-    spare = read_zkey(FOLDER / "circuit.zkey")
-    light = samples(lambda: prove(spare, witness), repeat=9)
-    prepare_proving_key(spare)  # untimed: the first call may compile the table kernels (a cold numba cache)
+    light_key = read_zkey(FOLDER / "circuit.zkey")
+    prepare_proving_key(read_zkey(FOLDER / "circuit.zkey"))  # untimed: the first call may compile (a cold cache)
     t = time.perf_counter()
     tables = prepare_proving_key(pk)
     prepare_s = time.perf_counter() - t
     assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
-    prepared = samples(lambda: prove(pk, witness), repeat=15)
+    harness = _rapidsnark_harness()
+    light, prepared, peer = [], [], []
+    for k in range(ROUNDS):
+        light += samples(lambda: prove(light_key, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0)
+        prepared += samples(lambda: prove(pk, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0)
+        if harness:
+            peer.append(_rapidsnark_round(harness))
     return dict(lanes=ifma.available(), prepared=prepared, light=light, prepare_s=prepare_s,
-                tables_mb=tables.nbytes / 2**20)
+                tables_mb=tables.nbytes / 2**20, rapidsnark=peer)
 
 
 def scalar_prover() -> dict:
@@ -101,23 +126,15 @@ def whole_process(cmd: list[str], env: dict | None = None) -> list[float]:
     return samples(run, repeat=WHOLE_RUNS, warmup=1)
 
 
-def rapidsnark() -> tuple[float | None, list[float] | None]:
-    """(in-process median seconds, whole-process samples) of a local rapidsnark build, if any."""
+def rapidsnark_whole() -> list[float] | None:
+    """Whole-process samples of a local rapidsnark build's `prover`, if any."""
     home = os.environ.get("ZKELIG_RAPIDSNARK")
-    if not home:
-        return None, None
+    if not home or not (Path(home) / "prover").exists():
+        return None
+    OUT.mkdir(parents=True, exist_ok=True)
     zkey, wtns = str(FOLDER / "circuit.zkey"), str(FOLDER / "witness.wtns")
-    inner = None
-    harness = Path(home) / "bench_prove"
-    if harness.exists():
-        out = subprocess.run([str(harness), zkey, wtns, "15"], capture_output=True, text=True, check=True, timeout=600)
-        inner = json.loads(out.stdout.strip().splitlines()[-1])["median_ms"] / 1e3
-    whole = None
-    if (Path(home) / "prover").exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        prover = str(Path(home) / "prover")
-        whole = whole_process([prover, zkey, wtns, str(OUT / "rs-proof.json"), str(OUT / "rs-public.json")])
-    return inner, whole
+    out = [str(OUT / "rs-proof.json"), str(OUT / "rs-public.json")]
+    return whole_process([str(Path(home) / "prover"), zkey, wtns, *out])
 
 
 def poseidon_chain(k: int):
@@ -164,7 +181,7 @@ def main() -> None:
     gpk, _ = groth16py.import_zkey(str(FOLDER / "circuit.zkey"))  # (proving key, verifying key)
     wtns = str(FOLDER / "witness.wtns")
     groth = statistics.median(samples(lambda: groth16py.prove_wtns(gpk, wtns), repeat=15, warmup=1))
-    rs_inner, rs_whole = rapidsnark()
+    rs_whole = rapidsnark_whole()
 
     OUT.mkdir(parents=True, exist_ok=True)
     files = [str(FOLDER / "circuit.zkey"), wtns, str(OUT / "proof.json"), str(OUT / "public.json")]
@@ -182,8 +199,11 @@ def main() -> None:
             (f"prove, {label}", ours, "snarkjs in-process", snark, spread(run["prepared"])),
             (f"prove, {label}", ours, "groth16py 0.2 (arkworks)", groth, "prove_wtns"),
         ]
-        if rs_inner:
-            rows.append((f"prove, {label}", ours, "rapidsnark in-process", rs_inner, "ZKELIG_RAPIDSNARK"))
+        if run["rapidsnark"]:
+            peer = statistics.median(run["rapidsnark"])
+            rows.append((f"prove, {label}", ours, "rapidsnark in-process", peer,
+                         f"alternated with ours, {ROUNDS} rounds of {PER_ROUND}; its round medians "
+                         f"{min(run['rapidsnark']) * 1e3:,.1f}–{max(run['rapidsnark']) * 1e3:,.1f} ms"))
         rows += [
             (f"prove without prepare_proving_key, {label}", statistics.median(run["light"]),
              "groth16py 0.2 (arkworks)", groth, spread(run["light"])),
