@@ -5,6 +5,7 @@ does in 31 ms (the whole witness, its wires turned into Python ints, 10 ms)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
@@ -14,26 +15,15 @@ from zkcore.params import R
 from zkcore.poseidon_params import MAX_WIDTH, MIN_WIDTH, poseidon_params
 
 from .dsl import PORTABLE_HINTS
-from .gadgets.poseidon import checkpoint_after
 
 _KINDS = {"mul": kw.MUL, "bits": kw.BITS, "inverse": kw.INVERSE, "is_zero": kw.IS_ZERO, "poseidon": kw.POSEIDON}
 _BITS_MAX = 256  # the kernel reads the four 64-bit limbs of the value
 
 
+@cache
 def _poseidon_wires(t: int, constant_mask: int, every: int) -> int:
-    """How many wires the kernel's Poseidon op of width t writes (circuits.gadgets.poseidon's hint)."""
-    params = poseidon_params(t)
-    half = params.full_rounds // 2
-    constant = [bool(constant_mask >> i & 1) for i in range(t)]
-    wires = 0
-    for r in range(params.full_rounds + params.partial_rounds):
-        full = r < half or r >= half + params.partial_rounds
-        wires += 3 * sum(not c for c in constant[: t if full else 1])
-        if not full and checkpoint_after(r - half, every):
-            wires += sum(not c for c in constant[1:])
-        if not all(constant):
-            constant = [False] * t
-    return wires
+    """How many wires the Poseidon op of width t computes: the registered hint's own count."""
+    return len(PORTABLE_HINTS["poseidon"]([0] * (t - 1), constant_mask, every))
 
 
 def _runs(op) -> bool:
@@ -105,7 +95,6 @@ class Interpreter:
                 widths.add(len(op.inputs) + 1)
         op_lc.append(len(lcs.starts) - 1)
         checks = [[lcs.add(sorted(lc.terms.items())) for lc in circuit.cs.constraints[k]] for k in circuit.checked]
-        self.first_wire = 1 + circuit.cs.n_public + circuit.cs.n_private_inputs
         self.n_wires = circuit.cs.n_wires
         self.checked = np.array(circuit.checked, dtype=np.int64)
         self.cs = circuit.cs

@@ -2,10 +2,11 @@
 
 `FixedBases(points)` pays once for per-window tables (kernels.msm_tables) when they fit a memory
 budget, and otherwise runs Pippenger's windows, whole windows shared out among the cores; either
-way `bases(scalars)` returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512 IFMA, tables or points
-are kept in the lane form of kernels.msm_lanes, which fills the buckets eight at a time; elsewhere
-buckets are accumulated in affine coordinates (kernels.msm_affine), and G1 without tables splits
-every scalar in two halves of 128 bits by the GLV endomorphism (kernels.glv).
+way `bases(scalars)` returns Σ s_i·P_i as a Jacobian kernel tuple. Where the CPU has AVX-512
+IFMA, tables or points are kept in the lane form of kernels.msm_lanes, which fills the buckets
+eight at a time; elsewhere buckets are accumulated in affine coordinates (kernels.msm_affine),
+and G1 without tables splits every scalar in two halves of 128 bits by the GLV endomorphism
+(kernels.glv).
 """
 
 from __future__ import annotations

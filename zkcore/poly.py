@@ -58,6 +58,11 @@ def _on_lanes() -> bool:
     return ifma.available()
 
 
+def _lanes_for(log_n: int) -> bool:
+    """Whether transforms of 2^log_n run on IFMA lanes (a row must fill the eight lanes)."""
+    return _on_lanes() and log_n >= 3
+
+
 @lru_cache(maxsize=8)
 def _lane_twiddles(log_n: int, inverse: bool) -> tuple[np.ndarray, np.ndarray]:
     """ntt_lanes' tables: every stage's twiddle (broadcast in the inner stages), and the last three's by lane."""
@@ -82,7 +87,7 @@ def _transform(stack: np.ndarray, log_n: int, inverse: bool, lane_scale: np.ndar
     rows cut until the tasks share out evenly over the cores (or are many; blocks of 2,048
     elements at least): each cut costs the cores one more meeting, an idle core costs more (3 rows
     of 8,192 on 2 cores: 6.7 ms uncut, 4.2 ms in halves)."""
-    if _on_lanes() and log_n >= 3:
+    if _lanes_for(log_n):
         ntt_lanes.transform_rows(stack, *_lane_twiddles(log_n, inverse), lane_scale)
         return
     assert lane_scale.shape[0] == 0, "a lane scale is for the lane transform only"
@@ -121,7 +126,7 @@ def coset_from_evaluations(evaluations: np.ndarray, log_n: int, shift: int) -> n
     `evaluations` ((k, n, 4)): coset_evaluations(intt(row)) for every row, the rows transformed
     together (shared out over the cores, see _transform)."""
     out = evaluations.copy()
-    if _on_lanes() and log_n >= 3:
+    if _lanes_for(log_n):
         _transform(out, log_n, True, _lane_coset_scale(log_n, shift))
     else:
         _transform(out, log_n, True)

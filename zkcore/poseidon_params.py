@@ -66,16 +66,21 @@ class _Grain:
         window, n = sum(int(b) << i for i, b in enumerate(seed)), 80
         while n < self._WINDOW:  # the register's own recurrence, 18 bits a step
             k = min(80 - max(self._TAPS), self._WINDOW - n)
-            new = 0
-            for tap in self._TAPS:
-                new ^= window >> (n - 80 + tap)
-            window |= (new & ((1 << k) - 1)) << n
+            window |= self._feedback(window >> (n - 80), 1, k) << n
             n += k
         self.window = window  # s_j … s_(j+1279), bit i = s_(j+i)
         first = np.unpackbits(np.frombuffer(window.to_bytes(self._WINDOW // 8, "little"), dtype=np.uint8),
                               bitorder="little")[self._SKIP :]
         self.bits = self._shrink(first)
         self.used = 0
+
+    @classmethod
+    def _feedback(cls, bits: int, spread: int, count: int) -> int:
+        """The `count` bits that follow bits' lowest 80·spread, by the recurrence spread out."""
+        new = 0
+        for tap in cls._TAPS:
+            new ^= bits >> (tap * spread)
+        return new & ((1 << count) - 1)
 
     @staticmethod
     def _shrink(raw: np.ndarray) -> np.ndarray:
@@ -84,12 +89,8 @@ class _Grain:
     def _refill(self) -> np.ndarray:
         """The next _STEPS_PER_REFILL·288 raw bits after the window, which moves along."""
         window, out = self.window, bytearray()
-        mask = (1 << self._AT_ONCE) - 1
         for _ in range(self._STEPS_PER_REFILL):
-            new = 0
-            for tap in self._TAPS:
-                new ^= window >> (tap * self._SPREAD)
-            new &= mask
+            new = self._feedback(window, self._SPREAD, self._AT_ONCE)
             window = (window >> self._AT_ONCE) | (new << (self._WINDOW - self._AT_ONCE))
             out += new.to_bytes(self._AT_ONCE // 8, "little")
         self.window = window

@@ -39,7 +39,7 @@ def checkpoint_interval(t: int) -> int:
     return round(math.sqrt(2 * (t - 1) * WIRE_COST / 3))
 
 
-def checkpoint_after(partial_round: int, every: int) -> bool:
+def _checkpoint_after(partial_round: int, every: int) -> bool:
     return every > 0 and (partial_round + 1) % every == 0
 
 
@@ -72,7 +72,7 @@ def poseidon_hint(values: Sequence[int], constant_mask: int, every: int) -> list
             state[i] = x4 * x % R
             if not constant[i]:
                 wires += (x2, x4, state[i])
-        if not full and checkpoint_after(r - half, every):
+        if not full and _checkpoint_after(r - half, every):
             wires += (s for s, c in zip(state[1:], constant[1:]) if not c)
         state = [sum(s * m for s, m in zip(state, row)) % R for row in params.mds]
         if not all(constant):
@@ -97,7 +97,7 @@ def poseidon(api: API, inputs: Sequence, name: str = "poseidon") -> LinearCombin
             state = [
                 _sbox(api, s, f"{name} round {r} cell {i}") if full or i == 0 else s for i, s in enumerate(state)
             ]
-            if not full and checkpoint_after(r - half, every):
+            if not full and _checkpoint_after(r - half, every):
                 state[1:] = [api.as_wire(s, f"{name} round {r} cell {i}: checkpoint")
                              for i, s in enumerate(state[1:], 1)]
             state = [sum((s * m for s, m in zip(state, row)), LinearCombination()) for row in params.mds]
