@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from early import Early
 from hypothesis import HealthCheck, settings
 
 from service.settings import shared_dir
@@ -22,6 +23,18 @@ os.environ.setdefault("ZKELIG_DEV_SETUP", "1")
 def pytest_configure(config):
     if not SHARED.is_dir():
         raise pytest.UsageError(f"third-party fixtures not found at {SHARED}; set ZKELIG_SHARED")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Start the selected modules' slow children now and run those modules last (see early.py)."""
+    waiting = {item.module for item in items if hasattr(item.module, "start_early")}
+    for module in sorted(waiting, key=lambda module: module.__name__):
+        module.start_early([item for item in items if item.module is module])
+    items.sort(key=lambda item: item.module in waiting)  # stable: the order within each part stays
+
+
+def pytest_sessionfinish(session, exitstatus):
+    Early.stop_all()
 
 
 @pytest.fixture(scope="session")

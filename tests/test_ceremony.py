@@ -2,7 +2,8 @@
 audited by us and by `snarkjs zkey verify`; keys tied to their circuit; single-party keys refused.
 
 The prepared .ptau is made once with snarkjs (`powersoftau new / contribute / prepare phase2`, a
-minute or two on two cores at power 12) and kept in .zkelig/ptau, like the keys in .zkelig/keys. The
+minute or two on two cores at power 12, started in the background when collection ends: early.py)
+and kept in .zkelig/ptau, like the keys in .zkelig/keys. The
 ptau and the ceremony are made once per session and shared by the tests; the circuit is the smallest
 credential query circuit (depth 1, Q 1, M 2), which still has every gadget and fits a power-12 ptau.
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NODE_MODULES
+from early import Early
 
 from circuits import credentials as cr
 from circuits.credential_query import Op, Query, credential_query_circuit
@@ -52,23 +55,42 @@ def zkelig(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, env=env)
 
 
+PTAU = ROOT / ".zkelig" / "ptau" / f"pot{PTAU_POWER}.ptau"
+_making_ptau: Early | None = None
+
+
+def _make_ptau() -> Early:
+    """snarkjs's three steps in the background, in a scratch folder beside the cached file."""
+    global _making_ptau
+    if _making_ptau is None:
+        work = PTAU.with_suffix(".partial")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        cli = str(NODE_MODULES / "snarkjs" / "cli.js")
+        steps = (("powersoftau", "new", "bn128", str(PTAU_POWER), "p0.ptau"),
+                 ("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=phase 1", "-e=zkelig test phase 1"),
+                 ("powersoftau", "prepare", "phase2", "p1.ptau", "p2.ptau"))
+        _making_ptau = Early.start([["node", cli, *step] for step in steps], cwd=work)
+    return _making_ptau
+
+
+def start_early(items) -> None:
+    # the ptau is snarkjs's minute and a half on this machine: start it while the suite runs
+    if not PTAU.is_file() and (NODE_MODULES / "snarkjs").is_dir() and any("ptau_file" in i.fixturenames for i in items):
+        _make_ptau()
+
+
 @pytest.fixture(scope="session")
 def ptau_file(node_modules) -> Path:
     """A prepared Powers of Tau of PTAU_POWER made with snarkjs, cached across runs."""
-    cached = ROOT / ".zkelig" / "ptau" / f"pot{PTAU_POWER}.ptau"
-    if cached.is_file():
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    work = cached.parent
-    for args in (("powersoftau", "new", "bn128", str(PTAU_POWER), "p0.ptau"),
-                 ("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=phase 1", "-e=zkelig test phase 1"),
-                 ("powersoftau", "prepare", "phase2", "p1.ptau", "p2.ptau")):
-        done = snarkjs(node_modules, *args, cwd=work)
-        assert done.returncode == 0, done.stdout + done.stderr
-    os.replace(work / "p2.ptau", cached)
-    for name in ("p0.ptau", "p1.ptau"):
-        (work / name).unlink()
-    return cached
+    if PTAU.is_file():
+        return PTAU
+    made = _make_ptau().wait(timeout=1800)
+    assert made.returncode == 0, made.output[-3000:]
+    work = PTAU.with_suffix(".partial")
+    os.replace(work / "p2.ptau", PTAU)
+    shutil.rmtree(work)
+    return PTAU
 
 
 def _hashes(output: str) -> list[str]:
