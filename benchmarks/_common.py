@@ -47,6 +47,20 @@ def node_bench(script: str, *args: str, timeout: int = 900) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def rapidsnark_harness() -> Path | None:
+    """The local rapidsnark build's in-process timer, if ZKELIG_RAPIDSNARK names one (see bench_prove)."""
+    home = os.environ.get("ZKELIG_RAPIDSNARK")
+    harness = Path(home) / "bench_prove" if home else None
+    return harness if harness and harness.exists() else None
+
+
+def rapidsnark_round(harness: Path, zkey: Path, wtns: Path, runs: int) -> float:
+    """rapidsnark's median seconds per proof over `runs` proofs (one groth16_prover_create first)."""
+    out = subprocess.run([str(harness), str(zkey), str(wtns), str(runs)], capture_output=True, text=True, check=True,
+                         timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])["median_ms"] / 1e3
+
+
 def fmt(seconds: float) -> str:
     if seconds < 1e-6:
         return f"{seconds * 1e9:,.1f} ns"

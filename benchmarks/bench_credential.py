@@ -1,23 +1,45 @@
 """The credential query circuit (Q = 4, M = 8) at tree depths 20 and 32: constraints, prove, verify.
 
 "prove" is the Groth16 prover on a ready witness (both cores); "holder" is what a phone waits for
-through prove_request: the circuit's witness program, its check, and the proof.
+through prove_request: the circuit's witness program, its check, and the proof. With a local
+rapidsnark build (ZKELIG_RAPIDSNARK, see bench_prove) "prove" has it as a peer on the same key and
+witness, in rounds alternated with ours.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+import tempfile
+from pathlib import Path
 
-from _common import median_time, report
+from _common import median_time, rapidsnark_harness, rapidsnark_round, report
 
 from circuits import credentials as cr
 from circuits.credential_query import credential_query_circuit
 from circuits.requests import circuit_inputs, prove_request, reimbursable, verify_presentation
 from service.keys import ensure_keys
-from zkcore.groth16 import prove
+from zkcore.groth16 import prove, write_wtns
 from zkcore.merkle.poseidon_tree import PoseidonTree
 
 TODAY = dt.date(2026, 11, 22)
+ROUNDS, PER_ROUND = 3, 3
+
+
+def prove_row(keys, witness, label: str) -> tuple:
+    """Ours alone, or alternated with rapidsnark's rounds on the same key and witness."""
+    harness = rapidsnark_harness()
+    if harness is None:
+        return f"prove, {label}", median_time(lambda: prove(keys.pk, witness), repeat=9), "", None, "witness ready"
+    ours, theirs = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        wtns = Path(scratch) / "witness.wtns"
+        write_wtns(wtns, witness)
+        for k in range(ROUNDS):
+            ours.append(median_time(lambda: prove(keys.pk, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0))
+            theirs.append(rapidsnark_round(harness, keys.directory / "circuit.zkey", wtns, PER_ROUND))
+    return (f"prove, {label}", statistics.median(ours), "rapidsnark (in-process)", statistics.median(theirs),
+            f"witness ready; {ROUNDS} alternated rounds of {PER_ROUND}")
 
 
 def rows_for(depth: int) -> list:
@@ -37,7 +59,7 @@ def rows_for(depth: int) -> list:
     assert verify_presentation(keys.vk, request, presentation, roots)
     label = f"depth {depth}, {circuit.n_constraints:,} constraints"
     return [
-        (f"prove, {label}", median_time(lambda: prove(keys.pk, witness), repeat=9), "", None, "witness ready"),
+        prove_row(keys, witness, label),
         (f"holder: witness + check + prove, {label}",
          median_time(lambda: prove_request(credential, secret, path, request, keys.pk), repeat=7), "", None, ""),
         (f"verify presentation, {label}",

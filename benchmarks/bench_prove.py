@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, SHARED, median_time, node_bench, report
+from _common import ROOT, SHARED, median_time, node_bench, rapidsnark_harness, rapidsnark_round, report
 
 from circuits.dsl import Circuit, Public, Secret
 from circuits.gadgets import poseidon
@@ -70,20 +70,6 @@ def spread(xs: list[float]) -> str:
 ROUNDS, PER_ROUND = 5, 3  # in-process figures: rounds of 3 proofs each, ours and the peer alternated
 
 
-def _rapidsnark_harness() -> Path | None:
-    home = os.environ.get("ZKELIG_RAPIDSNARK")
-    harness = Path(home) / "bench_prove" if home else None
-    return harness if harness and harness.exists() else None
-
-
-def _rapidsnark_round(harness: Path) -> float:
-    """rapidsnark's median seconds per proof over PER_ROUND proofs (one groth16_prover_create first)."""
-    zkey, wtns = str(FOLDER / "circuit.zkey"), str(FOLDER / "witness.wtns")
-    out = subprocess.run([str(harness), zkey, wtns, str(PER_ROUND)], capture_output=True, text=True, check=True,
-                         timeout=600)
-    return json.loads(out.stdout.strip().splitlines()[-1])["median_ms"] / 1e3
-
-
 def in_process_prover() -> dict:
     """Seconds per proof in this process, prepared key and points only, which path ran, and (with a
     local build) rapidsnark's: in rounds that alternate them, so that the ratios compare the same
@@ -97,13 +83,13 @@ def in_process_prover() -> dict:
     tables = prepare_proving_key(pk)
     prepare_s = time.perf_counter() - t
     assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
-    harness = _rapidsnark_harness()
+    harness = rapidsnark_harness()
     light, prepared, peer = [], [], []
     for k in range(ROUNDS):
         light += samples(lambda: prove(light_key, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0)
         prepared += samples(lambda: prove(pk, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0)
         if harness:
-            peer.append(_rapidsnark_round(harness))
+            peer.append(rapidsnark_round(harness, FOLDER / "circuit.zkey", FOLDER / "witness.wtns", PER_ROUND))
     return dict(lanes=ifma.available(), prepared=prepared, light=light, prepare_s=prepare_s,
                 tables_mb=tables.nbytes / 2**20, rapidsnark=peer)
 

@@ -124,7 +124,15 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Run the end-to-end story on this machine. Exit codes: 0 every check passed, 1 a check failed."""
+    """Run the end-to-end story on this machine. Exit codes: 0 every check passed, 1 a check failed,
+    2 its local service stopped answering."""
+    import httpx
+
+    from .cli_errors import fail
     from .demo import run_demo
 
-    raise typer.Exit(run_demo())
+    try:
+        code = run_demo()
+    except httpx.HTTPError as err:
+        fail(f"the demo's local service stopped answering ({type(err).__name__}); run `zkelig demo` again")
+    raise typer.Exit(code)

@@ -34,6 +34,9 @@ ALICE_CAP_CENTS = 51_234_567
 ALICE_REGION = 31_337_123
 PASSPHRASE = "alice's long wallet passphrase"
 LOG_LEVEL = "warning"  # uvicorn's; records propagate to the root logger (tests capture them)
+# The local service compiles its kernels on first use: minutes on a fresh machine's cold cache when
+# other work shares the cores, so a request waits that long rather than failing the story.
+REQUEST_TIMEOUT_S = 600.0
 
 
 def _free_port() -> int:
@@ -155,7 +158,7 @@ def run_demo(data_dir: Path | None = None) -> int:
     today = state_of(app).today()  # the deployment's date (ZKELIG_TIMEZONE), as requests see it
     with LocalServer(app) as server:
         console.print(f"service on {server.url}, ledger in {workdir}")
-        admin = ZkeligClient(server.url, admin_key)
+        admin = ZkeligClient(server.url, admin_key, timeout=REQUEST_TIMEOUT_S)
         # Each issuer keeps its signing key: it signs every issuance and revocation (the audit checks
         # them) and, for insurer A, its published totals of reimbursed claims.
         registry = admin.enrol_issuer("civil-registry")
@@ -169,7 +172,7 @@ def run_demo(data_dir: Path | None = None) -> int:
         # with them (and no one else may ask there, so no one else learns who enrolled).
         admin.register_scope(f"insurance-enrolment/{today.year}", ["insurer-a", "insurer-b"])
         regulator = admin.with_key(admin.create_key("auditor"))
-        phone = ZkeligClient(server.url)
+        phone = ZkeligClient(server.url, timeout=REQUEST_TIMEOUT_S)
 
         # --- issuance ---------------------------------------------------------------------------
         def issue_population() -> int:

@@ -3,7 +3,9 @@
 Two tests wait minutes on work that needs nothing from the rest of the suite: the kernels compiled
 for a CPU without IFMA (test_scalar_path) and snarkjs preparing a Powers of Tau (test_ceremony). The
 suite's own process keeps about one core busy, so each child runs on the second core meanwhile, and
-its tests run last (conftest.pytest_collection_modifyitems). A module opts in with a function
+its tests run last (conftest.pytest_collection_modifyitems). The children run at a low priority
+(nice 10): they take what the suite leaves idle, not time from its own tests (whose servers compile
+kernels on first use and time out when starved). A module opts in with a function
 `start_early(items)` (its selected tests) that calls `Early.start` if one of them needs the child;
 that test calls `wait`.
 """
@@ -46,8 +48,8 @@ class Early:
                 if self._stopped:
                     return
                 try:
-                    self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True,
-                                                     **self.popen)
+                    self._process = subprocess.Popen(["nice", "-n", "10", *command], stdout=log,
+                                                     stderr=subprocess.STDOUT, text=True, **self.popen)
                 except OSError as err:  # no such program: the test says so
                     self.result = Finished(127, f"{command[0]}: {err}")
                     return

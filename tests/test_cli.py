@@ -56,6 +56,23 @@ def test_demo_runs_the_story_and_every_check_passes(query_keys):
     assert out.stdout.count("✓") >= 12
 
 
+def test_demo_whose_service_stops_answering_exits_2_with_one_line(monkeypatch):
+    import httpx
+    from typer.testing import CliRunner
+
+    from service import demo
+    from service.cli import app
+
+    def stalled():
+        raise httpx.ReadTimeout("timed out")
+
+    monkeypatch.setattr(demo, "run_demo", stalled)
+    out = CliRunner().invoke(app, ["demo"])
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: the demo's local service stopped answering (ReadTimeout)")
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.output
+
+
 def test_setup_generates_once_then_reuses(tmp_path):
     first = zkelig("setup", "--keys", str(tmp_path), "--depth", "3", "-q", "1", "-m", "2")
     assert first.returncode == 0, first.stderr
