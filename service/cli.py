@@ -133,6 +133,6 @@ def demo() -> None:
 
     try:
         code = run_demo()
-    except httpx.HTTPError as err:
+    except httpx.TransportError as err:  # not a refusal from the service: that is a bug, and shows as one
         fail(f"the demo's local service stopped answering ({type(err).__name__}); run `zkelig demo` again")
     raise typer.Exit(code)

@@ -25,12 +25,27 @@ def pytest_configure(config):
         raise pytest.UsageError(f"third-party fixtures not found at {SHARED}; set ZKELIG_SHARED")
 
 
+def _waiting_module(item):
+    module = getattr(item, "module", None)  # a doctest item has none
+    return module if hasattr(module, "start_early") else None
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Start the selected modules' slow children now and run those modules last (see early.py)."""
-    waiting = {item.module for item in items if hasattr(item.module, "start_early")}
+    """Run the modules that wait for a slow child last (see early.py); the order within each part stays."""
+    items.sort(key=lambda item: _waiting_module(item) is not None)
+
+
+def pytest_collection_finish(session):
+    """Start the slow children the selected tests need, once every deselection (-k, -m, --lf) is done."""
+    if session.config.option.collectonly:
+        return
+    waiting = {_waiting_module(item) for item in session.items} - {None}
     for module in sorted(waiting, key=lambda module: module.__name__):
-        module.start_early([item for item in items if item.module is module])
-    items.sort(key=lambda item: item.module in waiting)  # stable: the order within each part stays
+        try:
+            module.start_early([item for item in session.items if _waiting_module(item) is module])
+        except OSError:
+            pass  # e.g. a folder it cannot make: the test that waits starts it again and reports why
 
 
 def pytest_sessionfinish(session, exitstatus):

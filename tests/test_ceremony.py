@@ -3,9 +3,9 @@ audited by us and by `snarkjs zkey verify`; keys tied to their circuit; single-p
 
 The prepared .ptau is made once with snarkjs (`powersoftau new / contribute / prepare phase2`, a
 minute or two on two cores at power 12, started in the background when collection ends: early.py)
-and kept in .zkelig/ptau, like the keys in .zkelig/keys. The
-ptau and the ceremony are made once per session and shared by the tests; the circuit is the smallest
-credential query circuit (depth 1, Q 1, M 2), which still has every gadget and fits a power-12 ptau.
+and kept in .zkelig/ptau, like the keys in .zkelig/keys. The ptau and the ceremony are made once
+per session and shared by the tests; the circuit is the smallest credential query circuit (depth 1,
+Q 1, M 2), which still has every gadget and fits a power-12 ptau.
 """
 
 import dataclasses
@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -56,21 +57,20 @@ def zkelig(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 PTAU = ROOT / ".zkelig" / "ptau" / f"pot{PTAU_POWER}.ptau"
-_making_ptau: Early | None = None
+_making_ptau: tuple[Early, Path] | None = None
 
 
-def _make_ptau() -> Early:
-    """snarkjs's three steps in the background, in a scratch folder beside the cached file."""
+def _make_ptau() -> tuple[Early, Path]:
+    """snarkjs's three steps in the background, in this run's own scratch folder beside the cached file."""
     global _making_ptau
     if _making_ptau is None:
-        work = PTAU.with_suffix(".partial")
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
+        PTAU.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=PTAU.parent, prefix=f"{PTAU.stem}."))
         cli = str(NODE_MODULES / "snarkjs" / "cli.js")
         steps = (("powersoftau", "new", "bn128", str(PTAU_POWER), "p0.ptau"),
                  ("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=phase 1", "-e=zkelig test phase 1"),
                  ("powersoftau", "prepare", "phase2", "p1.ptau", "p2.ptau"))
-        _making_ptau = Early.start([["node", cli, *step] for step in steps], cwd=work)
+        _making_ptau = Early.start([["node", cli, *step] for step in steps], cwd=work), work
     return _making_ptau
 
 
@@ -85,10 +85,10 @@ def ptau_file(node_modules) -> Path:
     """A prepared Powers of Tau of PTAU_POWER made with snarkjs, cached across runs."""
     if PTAU.is_file():
         return PTAU
-    made = _make_ptau().wait(timeout=1800)
+    making, work = _make_ptau()
+    made = making.wait(timeout=1800)
     assert made.returncode == 0, made.output[-3000:]
-    work = PTAU.with_suffix(".partial")
-    os.replace(work / "p2.ptau", PTAU)
+    os.replace(work / "p2.ptau", PTAU)  # atomic: a concurrent run sees the whole file or none
     shutil.rmtree(work)
     return PTAU
 
