@@ -47,11 +47,12 @@ def node_bench(script: str, *args: str, timeout: int = 900) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def rapidsnark_harness() -> Path | None:
-    """The local rapidsnark build's in-process timer, if ZKELIG_RAPIDSNARK names one (see bench_prove)."""
+def rapidsnark_file(name: str) -> Path | None:
+    """A program of the local rapidsnark build, if ZKELIG_RAPIDSNARK names one that has it (see
+    bench_prove): `bench_prove` (the in-process timer) or `prover` (the whole process)."""
     home = os.environ.get("ZKELIG_RAPIDSNARK")
-    harness = Path(home) / "bench_prove" if home else None
-    return harness if harness and harness.exists() else None
+    found = Path(home) / name if home else None
+    return found if found and found.exists() else None
 
 
 def rapidsnark_round(harness: Path, zkey: Path, wtns: Path, runs: int) -> float:

@@ -13,7 +13,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from _common import median_time, rapidsnark_harness, rapidsnark_round, report
+from _common import median_time, rapidsnark_file, rapidsnark_round, report
 
 from circuits import credentials as cr
 from circuits.credential_query import credential_query_circuit
@@ -28,15 +28,19 @@ ROUNDS, PER_ROUND = 3, 3
 
 def prove_row(keys, witness, label: str) -> tuple:
     """Ours alone, or alternated with rapidsnark's rounds on the same key and witness."""
-    harness = rapidsnark_harness()
+    harness = rapidsnark_file("bench_prove")
+
+    def ours_once():
+        prove(keys.pk, witness)
+
     if harness is None:
-        return f"prove, {label}", median_time(lambda: prove(keys.pk, witness), repeat=9), "", None, "witness ready"
+        return f"prove, {label}", median_time(ours_once, repeat=9), "", None, "witness ready"
     ours, theirs = [], []
     with tempfile.TemporaryDirectory() as scratch:
         wtns = Path(scratch) / "witness.wtns"
         write_wtns(wtns, witness)
         for k in range(ROUNDS):
-            ours.append(median_time(lambda: prove(keys.pk, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0))
+            ours.append(median_time(ours_once, repeat=PER_ROUND, warmup=2 if k == 0 else 0))
             theirs.append(rapidsnark_round(harness, keys.directory / "circuit.zkey", wtns, PER_ROUND))
     return (f"prove, {label}", statistics.median(ours), "rapidsnark (in-process)", statistics.median(theirs),
             f"witness ready; {ROUNDS} alternated rounds of {PER_ROUND}")

@@ -20,9 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from _common import ROOT, SHARED, median_time, node_bench, rapidsnark_harness, rapidsnark_round, report
+from _common import ROOT, SHARED, median_time, node_bench, rapidsnark_file, rapidsnark_round, report
 
 from circuits.dsl import Circuit, Public, Secret
 from circuits.gadgets import poseidon
@@ -83,7 +82,7 @@ def in_process_prover() -> dict:
     tables = prepare_proving_key(pk)
     prepare_s = time.perf_counter() - t
     assert verify(pk.vk, prove(pk, witness), public_signals(pk, witness))
-    harness = rapidsnark_harness()
+    harness = rapidsnark_file("bench_prove")
     light, prepared, peer = [], [], []
     for k in range(ROUNDS):
         light += samples(lambda: prove(light_key, witness), repeat=PER_ROUND, warmup=2 if k == 0 else 0)
@@ -114,13 +113,13 @@ def whole_process(cmd: list[str], env: dict | None = None) -> list[float]:
 
 def rapidsnark_whole() -> list[float] | None:
     """Whole-process samples of a local rapidsnark build's `prover`, if any."""
-    home = os.environ.get("ZKELIG_RAPIDSNARK")
-    if not home or not (Path(home) / "prover").exists():
+    prover = rapidsnark_file("prover")
+    if prover is None:
         return None
     OUT.mkdir(parents=True, exist_ok=True)
     zkey, wtns = str(FOLDER / "circuit.zkey"), str(FOLDER / "witness.wtns")
     out = [str(OUT / "rs-proof.json"), str(OUT / "rs-public.json")]
-    return whole_process([str(Path(home) / "prover"), zkey, wtns, *out])
+    return whole_process([str(prover), zkey, wtns, *out])
 
 
 def poseidon_chain(k: int):
